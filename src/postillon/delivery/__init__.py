@@ -1,0 +1,1 @@
+"""The delivery engine: scheduler, connection pool, attempts, engine loop, graceful drain."""

@@ -1,0 +1,1 @@
+"""DNS: the async resolver (dnspython) and the pure MX walk (preference, implicit MX, null MX)."""

@@ -1,0 +1,1 @@
+"""Pure queue rules: recipient status model, retry schedule, reply-to-outcome classification."""

@@ -1,0 +1,1 @@
+"""Sans-I/O SMTP client core: replies, EHLO extensions, commands, DATA encoding, session state."""

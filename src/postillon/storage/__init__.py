@@ -1,0 +1,1 @@
+"""Storage: the Store protocol, SQLite (default) and PostgreSQL backends, migrations."""

@@ -1,0 +1,66 @@
+"""Settings: defaults, TOML, environment overrides, and errors that name the bad key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from postillon.config import load_settings
+from postillon.errors import ConfigError
+
+
+def test_defaults_follow_rfc5321_timeouts() -> None:
+    settings = load_settings()
+    assert settings.delivery.smtp_port == 25
+    assert settings.delivery.timeouts.final_dot_s == 600.0
+    assert settings.delivery.timeouts.greeting_s == 300.0
+    assert settings.storage.url.startswith("sqlite:///")
+
+
+def test_toml_file_and_env_override(tmp_path: Path) -> None:
+    cfg = tmp_path / "postillon.toml"
+    cfg.write_text(
+        '[dns]\nnameservers = ["127.0.0.53:5353"]\n'
+        '[delivery]\nhelo_name = "mta1.example.net"\nsmtp_port = 2525\n'
+        "[delivery.timeouts]\nconnect_s = 3\n"
+    )
+    env = {"POSTILLON_DELIVERY__SMTP_PORT": "25", "POSTILLON_DELIVERY__TIMEOUTS__RCPT_S": "7.5"}
+    settings = load_settings(cfg, env)
+    assert settings.dns.nameservers == ("127.0.0.53:5353",)
+    assert settings.delivery.helo_name == "mta1.example.net"
+    assert settings.delivery.smtp_port == 25
+    assert settings.delivery.timeouts.connect_s == 3
+    assert settings.delivery.timeouts.rcpt_s == 7.5
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "named"),
+    [
+        pytest.param("[delivery]\nsmtp_prot = 25\n", {}, "delivery.smtp_prot: unknown", id="typo"),
+        pytest.param("[nosuch]\nx = 1\n", {}, "nosuch: unknown", id="unknown-section"),
+        pytest.param("[delivery]\nsmtp_port = 0\n", {}, "delivery.smtp_port", id="out-of-range"),
+        pytest.param("", {"POSTILLON_DNS__TIMEOUT_S": "soon"}, "dns.timeout_s", id="env-bad"),
+        pytest.param("", {"POSTILLON_DSN__X": "1"}, "dsn: unknown", id="env-unknown"),
+    ],
+)
+def test_bad_config_names_the_key(
+    tmp_path: Path, toml: str, env: dict[str, str], named: str
+) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(toml)
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_settings(cfg, env)
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "broken.toml"
+    cfg.write_text("[delivery\n")
+    with pytest.raises(ConfigError, match=r"broken\.toml: not valid TOML"):
+        load_settings(cfg)
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings()
+    with pytest.raises(ValueError, match="frozen"):
+        settings.delivery.smtp_port = 26
