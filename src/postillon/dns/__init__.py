@@ -1,1 +1,12 @@
-"""DNS: the async resolver (dnspython) and the pure MX walk (preference, implicit MX, null MX)."""
+"""DNS: the async resolver (dnspython) and the pure MX walk (preference, implicit MX, null MX).
+
+Modules, pure first:
+
+- ``records``: RecordType, Status, MxRecord, TxtRecord, Answer (lookups as values).
+- ``errors``: DNS errors with the reply and enhanced status codes they imply.
+- ``nameservers``: the ``[dns] nameservers`` "address:port" form.
+- ``cache``: TtlCache, TTL expiry on the injected clock, bounded.
+- ``mx``: MxWalk, the RFC 5321 §5.1 routing decision; Route, MxHost, LocalIdentity.
+- ``resolver``: Resolver, dnspython against the configured servers, cached (adapter).
+- ``router``: MxRouter, the short I/O loop that runs an MxWalk on a Resolver.
+"""
