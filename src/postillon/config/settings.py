@@ -7,7 +7,7 @@ contract of the config file; new keys may join, existing ones keep their names.
 
 from __future__ import annotations
 
-import socket
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,7 +64,8 @@ class SmtpTimeouts(_Section):
 class DeliverySettings(_Section):
     """How postillon reaches MX hosts."""
 
-    helo_name: str = Field(default_factory=socket.getfqdn)
+    # Our name in EHLO and in loop detection; set it to the name the sending IPs' PTR records give.
+    helo_name: str = Field(default_factory=lambda: os.uname().nodename)
     smtp_port: int = Field(default=25, gt=0, lt=65536)
     # Bind outbound connections to these (round robin); also the addresses our SPF authorizes.
     source_addresses: tuple[str, ...] = ()
