@@ -1,7 +1,8 @@
 """Shared pytest fixtures: the test PKI and real SMTP servers on loopback.
 
-Owns the fixtures every test layer uses: ``pki`` (session), ``smtp_receiver`` and ``smtp_sink``
-(per test, stopped at teardown), ``postfix_smtpd`` (per session). The servers live in
+Owns the fixtures every test layer uses: ``pki`` and ``test_dns`` (a real knot server) per
+session, ``smtp_receiver`` and ``smtp_sink`` (per test, stopped at teardown), ``postfix_smtpd``
+(per session). The servers live in
 tests/support; the fixtures' call signatures are in tests/support/fixtures.py. Must not bind
 anything but the 127.0.0.x addresses the calling test names.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.certs import CertFiles, TestPki
+from tests.support.dns_server import TestDns, running_test_dns
 from tests.support.fixtures import PostfixFactory, ReceiverFactory, SmtpSinkFactory
 from tests.support.postfix import PostfixSmtpd, postfix_binary, stop_all
 from tests.support.receivers import DataHandler, RcptHandler, Receiver
@@ -26,6 +28,12 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
     """One test CA per session; certificates are issued under a session temp directory."""
     directory: Path = tmp_path_factory.mktemp("pki")
     return TestPki(directory)
+
+
+@pytest.fixture(scope="session")
+def test_dns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDns]:
+    """A real knotd on 127.0.0.53:<free port> for the whole session; tests add their zones."""
+    yield from running_test_dns(tmp_path_factory.mktemp("knot"))
 
 
 @pytest.fixture
