@@ -75,6 +75,15 @@ class DeliverySettings(_Section):
     concurrency_per_destination: int = Field(default=10, gt=0)
     max_messages_per_connection: int = Field(default=100, gt=0)
     connection_idle_s: float = Field(default=30.0, gt=0)
+    # Jobs (one message to one domain) in flight at once on this node.
+    max_parallel_jobs: int = Field(default=64, gt=0)
+    # How long a claim holds recipients; renewed while an attempt runs, so a crashed node's
+    # recipients are due again this long after it died.
+    lease_s: float = Field(default=120.0, gt=0)
+    # How often an idle engine looks for due mail when nothing wakes it.
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    # On SIGTERM, how long in-flight transactions may take to finish before they are cut.
+    drain_timeout_s: float = Field(default=30.0, gt=0)
     timeouts: SmtpTimeouts = SmtpTimeouts()
 
 

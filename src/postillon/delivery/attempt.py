@@ -74,8 +74,9 @@ class PolicySource(Protocol):
         ...
 
 
-Dialer = Callable[[str, str, TlsMode], Awaitable[DeliveryConnection]]
-"""Opens a session: (IP address, MX host name for certificate checks, TLS mode)."""
+Dialer = Callable[[str, str, TlsMode, str | None], Awaitable[DeliveryConnection]]
+"""Opens a session: (IP address, MX host name for certificate checks, TLS mode, source
+address to bind or None)."""
 
 
 @dataclass(frozen=True)
@@ -164,9 +165,12 @@ class Attempt:
     ) -> list[RecipientFacts] | _Failure:
         is_verified_required = decision.tls is TlsRequirement.VERIFIED_REQUIRED
         tls_mode = TlsMode.VERIFIED if is_verified_required else TlsMode.OPPORTUNISTIC
-        key = PoolKey(mx_host, ip, self._source_address())
+        source = self._source_address()
+        key = PoolKey(mx_host, ip, source)
         try:
-            conn, uses = await self._pool.acquire(key, lambda: self._dialer(ip, mx_host, tls_mode))
+            conn, uses = await self._pool.acquire(
+                key, lambda: self._dialer(ip, mx_host, tls_mode, source)
+            )
         except PostillonError as error:
             is_policy = is_verified_required and isinstance(error, TlsError)
             kind = FactKind.POLICY if is_policy else FactKind.CONNECT

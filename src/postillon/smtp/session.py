@@ -136,6 +136,12 @@ class ClientSession:
         return self.state is State.READY and not self._must_close and not self._awaiting
 
     @property
+    def is_awaiting_final_reply(self) -> bool:
+        """Whether the body went out and the reply to its final dot has not been read: if
+        the session dies now, the server may or may not have taken the message."""
+        return any(pending.cmd is _Cmd.FINAL_DOT for pending in self._awaiting)
+
+    @property
     def buffered_octets(self) -> int:
         """Octets received and not yet parsed (bounded by the parser's limits)."""
         return self._parser.buffered_octets

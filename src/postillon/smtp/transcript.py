@@ -47,6 +47,24 @@ class Transcript:
             return
         self._entries.append(TranscriptEntry(direction, text))
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def forget(self, start: int, end: int) -> None:
+        """Drop entries ``start:end`` (earlier transactions of a long-lived connection), so
+        the transcript keeps the session setup and the recent transactions in bounded room."""
+        del self._entries[start:end]
+
+    def render_parts(self, head: int, tail_from: int) -> str:
+        """The first ``head`` entries (the session setup), then entries from ``tail_from`` on
+        (the current transaction), with a note for what lies between."""
+        head = min(head, tail_from)
+        lines = [str(entry) for entry in self._entries[:head]]
+        if tail_from > head:
+            lines.append(f"-: ({tail_from - head} entries of earlier transactions omitted)")
+        lines.extend(str(entry) for entry in self._entries[tail_from:])
+        return "\n".join(lines)
+
     @property
     def entries(self) -> tuple[TranscriptEntry, ...]:
         """Every entry so far, oldest first."""

@@ -46,6 +46,10 @@ from postillon.transport.starttls import upgrade
 from postillon.transport.stream import BoundedStreamProtocol
 from postillon.transport.tls import TlsInfo, TlsMode
 
+# Entries of earlier transactions a pooled connection keeps before forgetting them (well
+# under the transcript's hard cap, so the current transaction is always recorded).
+TRANSCRIPT_KEEP_ENTRIES = 200
+
 # Unread bytes held before reading pauses: the reply parser's own bound, so the socket side
 # never holds more than the parser could accept.
 STREAM_BUFFER_OCTETS = MAX_BUFFER_OCTETS
@@ -90,6 +94,9 @@ class SmtpConnection:
         self._message: bytes | None = None
         self._failed = False
         self._closed = False
+        self._lost_final_reply = False
+        self._setup_entries: int | None = None  # transcript entries before the first transaction
+        self._txn_mark = 0
         self._deadline_key: tuple[Phase, int] | None = None
         self._deadline = 0.0
 
@@ -204,6 +211,19 @@ class SmtpConnection:
         )
 
     @property
+    def awaiting_final_reply(self) -> bool:
+        """True when the body of the last transaction went out and the reply to its final dot
+        never came (the session failed waiting for it): the message may have been delivered,
+        so a retry is a possible duplicate (DESIGN.md "Final dot")."""
+        return self._lost_final_reply or self._session.is_awaiting_final_reply
+
+    def transcript_text(self) -> str:
+        """The session setup and the current (or last) transaction, for the attempt log."""
+        transcript = self._session.transcript
+        head = self._setup_entries if self._setup_entries is not None else len(transcript)
+        return transcript.render_parts(head, max(self._txn_mark, head))
+
+    @property
     def peak_buffered_octets(self) -> int:
         """The most unread bytes ever held at once (for tests and memory checks)."""
         return self._protocol.peak_buffered_octets
@@ -218,6 +238,8 @@ class SmtpConnection:
         connection is then closed and unusable).
         """
         self._check_usable()
+        self._lost_final_reply = False
+        self._mark_transaction()
         envelope = Envelope.for_message(mail_from, tuple(rcpt_tos), message)
         self._session.begin_transaction(envelope)
         self._message = message
@@ -294,7 +316,17 @@ class SmtpConnection:
             self._fail()
             raise ConnectionLostError(f"connection failed: {error}") from error
 
+    def _mark_transaction(self) -> None:
+        transcript = self._session.transcript
+        if self._setup_entries is None:
+            self._setup_entries = len(transcript)
+        elif len(transcript) - self._setup_entries > TRANSCRIPT_KEEP_ENTRIES:
+            # A long-lived pooled connection: forget earlier transactions, keep the setup.
+            transcript.forget(self._setup_entries, len(transcript))
+        self._txn_mark = len(transcript)
+
     def _fail(self) -> None:
+        self._lost_final_reply = self._session.is_awaiting_final_reply
         self._failed = True
         self._session.abort()
         if self._protocol.transport is not None:

@@ -1,0 +1,210 @@
+"""The engine loop: claim due recipients, run attempts in parallel, record outcomes, drain.
+
+Owns the work cycle of one node (Postfix's qmgr role, with the SMTP client in-process): claim
+due recipients from the store under a lease, one job per (message, domain); run at most
+``max_parallel_jobs`` attempts at once and at most ``concurrency_per_destination`` per domain;
+renew the leases of running attempts; write each job's outcomes in one commit. On stop it claims
+nothing more, lets running transactions finish for ``drain_timeout_s``, then cuts the rest
+(their leases run out and they are due again: at-least-once, never lost).
+
+Must not speak SMTP (attempt.py does) nor decide outcomes (queue/ does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections import defaultdict
+from typing import Any
+
+import structlog
+
+from postillon.clock import Clock
+from postillon.config.settings import DeliverySettings, RetrySettings
+from postillon.delivery.attempt import Attempt
+from postillon.delivery.job import DeliveryJob, FactKind, Hop, JobRecipient, RecipientFacts
+from postillon.delivery.verdicts import decide
+from postillon.storage.protocol import Store
+from postillon.storage.records import ClaimedJob
+
+log = structlog.get_logger("postillon.delivery")
+
+
+class Engine:
+    """One node's delivery loop over a shared :class:`Store`."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        attempt: Attempt,
+        delivery: DeliverySettings,
+        retry: RetrySettings,
+        clock: Clock,
+        owner: str,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._attempt = attempt
+        self._delivery = delivery
+        self._retry = retry
+        self._clock = clock
+        self.owner = owner
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._running: dict[asyncio.Task[None], ClaimedJob] = {}
+        self._per_domain: dict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(delivery.concurrency_per_destination)
+        )
+        self.jobs_done = 0
+
+    def wake(self) -> None:
+        """Look for due mail now (called after an enqueue on this node)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set, then drain."""
+        renewer = asyncio.create_task(self._renew_leases(stop), name="lease-renewer")
+        try:
+            while not stop.is_set():
+                claimed = await self._claim()
+                if not claimed:
+                    await self._idle(stop)
+        finally:
+            renewer.cancel()
+            await self._drain()
+
+    async def run_until_idle(self, *, max_rounds: int = 1000) -> None:
+        """Deliver whatever is due now and wait for it (tests and one-shot runs)."""
+        for _ in range(max_rounds):
+            claimed = await self._claim()
+            if not claimed and not self._running:
+                return
+            if self._running:
+                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _claim(self) -> int:
+        free = self._delivery.max_parallel_jobs - len(self._running)
+        if free <= 0:
+            return 0
+        jobs = await self._store.claim_due(
+            self.owner, self._clock.now(), self._delivery.lease_s, limit=free * 4
+        )
+        for job in jobs:
+            task = asyncio.create_task(self._deliver(job), name=f"job-{job.message_id}")
+            self._running[task] = job
+            task.add_done_callback(self._running.pop)
+        return len(jobs)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Sleep until woken, a job finishes (capacity is back), stopped, or the poll interval."""
+        self._wake.clear()
+        waiters: set[asyncio.Future[Any]] = {
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(stop.wait()),
+        }
+        waiters.update(self._running)
+        done, pending = await asyncio.wait(
+            waiters,
+            timeout=self._delivery.poll_interval_s,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        for fut in pending:
+            if fut not in self._running:
+                fut.cancel()
+        del done
+
+    async def _deliver(self, claimed: ClaimedJob) -> None:
+        job = DeliveryJob(
+            message_id=claimed.message_id,
+            mail_from=claimed.mail_from,
+            domain=claimed.domain,
+            recipients=tuple(JobRecipient(r.id, r.address) for r in claimed.recipients),
+            body=claimed.body,
+        )
+        started_at = self._clock.now()
+        async with self._per_domain[claimed.domain]:
+            try:
+                facts = await self._attempt.run(job)
+            except Exception as error:  # a bug must not kill the loop: defer and log
+                log.exception("attempt.crashed", message_id=job.message_id, domain=job.domain)
+                facts = [_internal_failure(r, error) for r in job.recipients]
+        attempts = {r.id: r.attempts for r in claimed.recipients}
+        now = self._clock.now()
+        outcomes = [
+            decide(
+                fact,
+                previous_attempts=attempts[fact.recipient.recipient_id],
+                created_at=claimed.created_at,
+                started_at=started_at,
+                now=now,
+                retry=self._retry,
+                random=self._rng.random,
+            )
+            for fact in facts
+        ]
+        try:
+            await self._store.record_outcomes(self.owner, outcomes)
+        except Exception:
+            # The lease runs out and the recipients are tried again: a duplicate at worst
+            # (the window DESIGN.md allows: between the remote 250 and our record of it).
+            log.exception("record.failed", message_id=job.message_id)
+            return
+        self.jobs_done += 1
+        for outcome in outcomes:
+            log.info(
+                "delivery.outcome",
+                message_id=job.message_id,
+                recipient_id=outcome.recipient_id,
+                status=outcome.status.value,
+                mx=outcome.attempt.mx_host if outcome.attempt else None,
+                reply=outcome.attempt.reply_code if outcome.attempt else None,
+            )
+
+    async def _renew_leases(self, stop: asyncio.Event) -> None:
+        interval = self._delivery.lease_s / 3
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await stop.wait()
+            ids = [r.id for job in self._running.values() for r in job.recipients]
+            if ids:
+                try:
+                    await self._store.renew_lease(
+                        self.owner, ids, self._clock.now(), self._delivery.lease_s
+                    )
+                except Exception:
+                    log.exception("lease.renew_failed", count=len(ids))
+
+    async def _drain(self) -> None:
+        if not self._running:
+            return
+        log.info("engine.draining", jobs=len(self._running))
+        _, pending = await asyncio.wait(self._running, timeout=self._delivery.drain_timeout_s)
+        cut = [
+            r.id
+            for task in pending
+            if task in self._running
+            for r in self._running[task].recipients
+        ]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if cut:
+            with contextlib.suppress(Exception):
+                await self._store.release_lease(self.owner, cut)
+            log.warning("engine.drain_cut", recipients=len(cut))
+
+
+def _internal_failure(recipient: JobRecipient, error: Exception) -> RecipientFacts:
+    return RecipientFacts(
+        recipient=recipient,
+        kind=FactKind.PROTOCOL,
+        is_transient=True,
+        code=None,
+        enhanced="4.3.0",
+        text=f"internal error: {type(error).__name__}",
+        hop=Hop(),
+        duration_ms=0,
+    )
