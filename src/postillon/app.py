@@ -1,0 +1,148 @@
+"""The composition root: settings in, a running node out.
+
+Builds, in dependency order, what one postillon node runs: the store (migrated), the resolver
+and MX router, the MTA-STS policy cache, the connection pool, the attempt and the engine, plus
+the housekeeping tasks (idle connections, policy refresh). Nothing else constructs these; the
+CLI and the tests start a :class:`Node` and stop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import structlog
+from sqlalchemy.engine import make_url
+
+from postillon.clock import Clock, SystemClock
+from postillon.config.settings import Settings
+from postillon.delivery.attempt import Attempt, DeliveryConnection
+from postillon.delivery.dial import smtp_dialer, source_address_picker
+from postillon.delivery.engine import Engine
+from postillon.delivery.pool import ConnectionPool
+from postillon.dns.mx import LocalIdentity
+from postillon.dns.resolver import Resolver
+from postillon.dns.router import MxRouter
+from postillon.policy.cache import PolicyCache
+from postillon.policy.fetch import PolicyFetcher
+from postillon.policy.store import MemoryPolicyStore
+from postillon.storage.sql_store import SqlStore
+
+log = structlog.get_logger("postillon.app")
+
+# Housekeeping periods: closing idle connections (well under any server's idle timeout, RFC
+# 5321 §4.5.3.2.7 lets servers cut at 5 minutes) and renewing MTA-STS policies before expiry.
+POOL_SWEEP_S = 5.0
+POLICY_REFRESH_S = 300.0
+
+
+def node_owner() -> str:
+    """A lease owner name unique to this process: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Node:
+    """One postillon node: the delivery engine and what it needs, over one store."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        ensure_sqlite_dir(settings.storage.url)
+        self.store = SqlStore.from_url(settings.storage.url, self.clock)
+        self.resolver = Resolver(settings.dns, self.clock)
+        self.router = MxRouter(
+            self.resolver,
+            LocalIdentity.from_settings(settings.delivery),
+            random.Random(),
+        )
+        self.fetcher: PolicyFetcher | None = None
+        self.policies: PolicyCache | None = None
+        if settings.mta_sts.enabled:
+            self.fetcher = PolicyFetcher(self.resolver, settings=settings.mta_sts, tls=settings.tls)
+            self.policies = PolicyCache(
+                txt=self.resolver,
+                source=self.fetcher,
+                store=MemoryPolicyStore(),
+                clock=self.clock,
+            )
+        self.pool: ConnectionPool[DeliveryConnection] = ConnectionPool(
+            clock=self.clock,
+            max_messages=settings.delivery.max_messages_per_connection,
+            idle_s=settings.delivery.connection_idle_s,
+        )
+        self.attempt = Attempt(
+            router=self.router,
+            policies=self.policies,
+            pool=self.pool,
+            dialer=smtp_dialer(settings, self.clock),
+            clock=self.clock,
+            max_rcpts=settings.delivery.max_rcpts_per_transaction,
+            source_address=source_address_picker(settings),
+        )
+        self.engine = Engine(
+            store=self.store,
+            attempt=self.attempt,
+            delivery=settings.delivery,
+            retry=settings.retry,
+            clock=self.clock,
+            owner=node_owner(),
+        )
+
+    async def migrate(self) -> None:
+        """Bring the database schema up to date."""
+        await self.store.migrate()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; then drain and close everything."""
+        await self.migrate()
+        housekeeping = [
+            asyncio.create_task(_every(POOL_SWEEP_S, self.pool.expire_idle, stop)),
+        ]
+        if self.policies is not None:
+            housekeeping.append(
+                asyncio.create_task(_every(POLICY_REFRESH_S, self.policies.refresh_due, stop))
+            )
+        log.info("node.started", owner=self.engine.owner, storage=self.settings.storage.url)
+        try:
+            await self.engine.run(stop)
+        finally:
+            for task in housekeeping:
+                task.cancel()
+            await asyncio.gather(*housekeeping, return_exceptions=True)
+            await self.close()
+            log.info("node.stopped", owner=self.engine.owner)
+
+    async def close(self) -> None:
+        """Close connections, the policy machinery and the store."""
+        await self.pool.close_all()
+        if self.policies is not None:
+            await self.policies.aclose()
+        if self.fetcher is not None:
+            await self.fetcher.aclose()
+        await self.store.close()
+
+
+async def _every(
+    period_s: float, work: Callable[[], Awaitable[object]], stop: asyncio.Event
+) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(period_s):
+                await stop.wait()
+        try:
+            await work()
+        except Exception:
+            log.exception("housekeeping.failed", work=getattr(work, "__qualname__", "?"))
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite database file, so a fresh machine can start at once."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
