@@ -30,6 +30,11 @@ from postillon.storage.records import ClaimedJob
 
 log = structlog.get_logger("postillon.delivery")
 
+# Recipients claimed per free slot: enough that a message's recipients in one domain usually
+# come in one claim (one transaction), few enough that a node does not hoard what others could
+# deliver; claimed jobs wait for a slot without sending anything.
+CLAIM_PER_SLOT = 4
+
 
 class Engine:
     """One node's delivery loop over a shared :class:`Store`."""
@@ -54,6 +59,9 @@ class Engine:
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._running: dict[asyncio.Task[None], ClaimedJob] = {}
+        # Attempts running at once; claimed jobs beyond it wait (under a renewed lease) and
+        # have sent nothing, so a crash can duplicate only what holds a slot.
+        self._slots = asyncio.Semaphore(delivery.max_parallel_jobs)
         self._per_domain: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(delivery.concurrency_per_destination)
         )
@@ -89,7 +97,7 @@ class Engine:
         if free <= 0:
             return 0
         jobs = await self._store.claim_due(
-            self.owner, self._clock.now(), self._delivery.lease_s, limit=free * 4
+            self.owner, self._clock.now(), self._delivery.lease_s, limit=free * CLAIM_PER_SLOT
         )
         for job in jobs:
             task = asyncio.create_task(self._deliver(job), name=f"job-{job.message_id}")
@@ -123,8 +131,8 @@ class Engine:
             recipients=tuple(JobRecipient(r.id, r.address) for r in claimed.recipients),
             body=claimed.body,
         )
-        started_at = self._clock.now()
-        async with self._per_domain[claimed.domain]:
+        async with self._per_domain[claimed.domain], self._slots:
+            started_at = self._clock.now()
             try:
                 facts = await self._attempt.run(job)
             except Exception as error:  # a bug must not kill the loop: defer and log
