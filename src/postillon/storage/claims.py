@@ -1,0 +1,148 @@
+"""Claims: lease due recipients to one worker, renew and release leases.
+
+Owns the lease protocol (DESIGN.md, leases). A claim is one short transaction: pick the oldest
+due recipients (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent claimers skip each
+other's rows instead of waiting; on SQLite the writer's BEGIN IMMEDIATE serialises claimers),
+stamp them with (owner, until), read their messages. No lock outlives the transaction; the lease
+is what keeps other workers off while SMTP runs, and its expiry is what makes a crashed
+worker's recipients due again.
+It must not open its own transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from postillon.queue.status import ACTIVE_STATUSES
+from postillon.storage.records import ClaimedJob, ClaimedRecipient
+from postillon.storage.schema import messages, recipients
+
+_ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
+
+# Most recipients one claim may lease: the ids travel in one IN (...) list, and a worker that
+# leases more than it can start within its lease only makes them wait.
+MAX_CLAIM = 1000
+
+
+def _is_due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        recipients.c.status.in_(_ACTIVE),
+        recipients.c.next_attempt_at <= now,
+        sa.or_(recipients.c.lease_until.is_(None), recipients.c.lease_until <= now),
+    )
+
+
+def due_query(now: datetime, limit: int) -> sa.Select[tuple[str]]:
+    """The ids of the oldest due recipients, locked and skipping rows others locked (PostgreSQL;
+    SQLite has no row locks and renders no FOR UPDATE)."""
+    return (
+        sa.select(recipients.c.id)
+        .where(_is_due(now))
+        .order_by(recipients.c.next_attempt_at, recipients.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def claim_due(
+    connection: AsyncConnection, owner: str, now: datetime, lease_s: float, limit: int
+) -> list[ClaimedJob]:
+    """Lease up to ``limit`` due recipients; one job per (message, domain), oldest first.
+
+    Raises ValueError if ``limit`` is not in 1..MAX_CLAIM.
+    """
+    if not 1 <= limit <= MAX_CLAIM:
+        raise ValueError(f"claim limit must be 1..{MAX_CLAIM}, not {limit}")
+    ids = list((await connection.execute(due_query(now, limit))).scalars())
+    if not ids:
+        return []
+    lease_until = now + timedelta(seconds=lease_s)
+    await connection.execute(
+        sa.update(recipients)
+        .where(recipients.c.id.in_(ids))
+        .values(lease_owner=owner, lease_until=lease_until)
+    )
+    rows = await connection.execute(
+        sa.select(
+            recipients.c.id,
+            recipients.c.message_id,
+            recipients.c.address,
+            recipients.c.domain,
+            recipients.c.attempts,
+            recipients.c.next_attempt_at,
+        )
+        .where(recipients.c.id.in_(ids))
+        .order_by(recipients.c.next_attempt_at, recipients.c.id)
+    )
+    groups: dict[tuple[str, str], list[ClaimedRecipient]] = {}
+    for row in rows:
+        groups.setdefault((row.message_id, row.domain), []).append(
+            ClaimedRecipient(id=row.id, address=row.address, attempts=row.attempts)
+        )
+    message_ids = sorted({message_id for message_id, _ in groups})
+    message_rows: dict[str, Any] = {
+        row.id: row
+        for row in await connection.execute(
+            sa.select(
+                messages.c.id,
+                messages.c.account_id,
+                messages.c.mail_from,
+                messages.c.body,
+                messages.c.created_at,
+            ).where(messages.c.id.in_(message_ids))
+        )
+    }
+    return [
+        ClaimedJob(
+            message_id=message_id,
+            account_id=message_rows[message_id].account_id,
+            mail_from=message_rows[message_id].mail_from,
+            domain=domain,
+            body=message_rows[message_id].body,
+            created_at=message_rows[message_id].created_at,
+            recipients=tuple(claimed),
+            lease_until=lease_until,
+        )
+        for (message_id, domain), claimed in groups.items()
+    ]
+
+
+async def renew_lease(
+    connection: AsyncConnection,
+    owner: str,
+    recipient_ids: Sequence[str],
+    now: datetime,
+    lease_s: float,
+) -> int:
+    """Extend the leases ``owner`` still holds; one run out but not yet reclaimed counts too."""
+    if not recipient_ids:
+        return 0
+    result = await connection.execute(
+        sa.update(recipients)
+        .where(
+            recipients.c.id.in_(list(recipient_ids)),
+            recipients.c.lease_owner == owner,
+            recipients.c.status.in_(_ACTIVE),
+        )
+        .values(lease_until=now + timedelta(seconds=lease_s))
+    )
+    return result.rowcount
+
+
+async def release_lease(
+    connection: AsyncConnection, owner: str, recipient_ids: Sequence[str]
+) -> int:
+    """Drop the leases ``owner`` holds, so the recipients are due again at once."""
+    if not recipient_ids:
+        return 0
+    result = await connection.execute(
+        sa.update(recipients)
+        .where(recipients.c.id.in_(list(recipient_ids)), recipients.c.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
+    return result.rowcount

@@ -1,0 +1,100 @@
+"""Database engines from the ``[storage] url``, with SQLite made durable.
+
+Owns the driver choice (aiosqlite for ``sqlite:///path``, psycopg 3 for ``postgresql://``) and
+the per-connection settings SQLite needs for the durability promise (DESIGN.md): WAL, so readers
+never block the writer; ``synchronous=FULL``, so a commit is on disk before it returns (in WAL,
+NORMAL could lose the last commits on power loss); a busy timeout; foreign keys on (SQLite
+leaves them off by default, and ON DELETE CASCADE relies on them).
+
+SQLite allows one writer at a time and a deferred transaction that reads first and writes
+later can fail with SQLITE_BUSY at once (no busy wait) when another writer got there first. So
+the writer engine opens every transaction with ``BEGIN IMMEDIATE`` (it waits for the write lock
+up front, under the busy timeout) and a second, read-only engine serves reads, which WAL lets run
+beside the writer. On PostgreSQL both are the same engine.
+It must not hold queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from postillon.storage.errors import StorageError
+
+# How long a SQLite writer waits for the lock before failing: longer than any one of our
+# transactions (they are short), short enough that a wedged database is reported.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+
+
+@dataclass(frozen=True)
+class Engines:
+    """The engine for writes (and migrations) and the one for reads (may be the same)."""
+
+    writer: AsyncEngine
+    reader: AsyncEngine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.writer.dialect.name
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+
+def async_url(url: str) -> str:
+    """The SQLAlchemy URL with our async driver (``sqlite:///x`` -> ``sqlite+aiosqlite:///x``).
+
+    Raises StorageError for a database we do not support.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise StorageError(f"storage.url: unsupported database {backend!r}")
+    if parsed.drivername == backend:
+        parsed = parsed.set(drivername=_ASYNC_DRIVERS[backend])
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engines(url: str) -> Engines:
+    """Engines for ``url``; for SQLite, the durable pragmas and IMMEDIATE write transactions."""
+    full_url = async_url(url)
+    if make_url(full_url).get_backend_name() != "sqlite":
+        engine = create_async_engine(full_url, pool_pre_ping=True)
+        return Engines(writer=engine, reader=engine)
+    writer = create_async_engine(full_url)
+    reader = create_async_engine(full_url)
+    _configure_sqlite(writer, begin="BEGIN IMMEDIATE", query_only=False)
+    _configure_sqlite(reader, begin="BEGIN", query_only=True)
+    return Engines(writer=writer, reader=reader)
+
+
+def _configure_sqlite(engine: AsyncEngine, *, begin: str, query_only: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (the sqlite3 module's implicit
+        # transactions would start too late, after the first write).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if query_only:
+                cursor.execute("PRAGMA query_only=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(begin)

@@ -1,0 +1,173 @@
+"""Recording outcomes: attempt rows, statuses, events and suppressions, in the caller's commit.
+
+Owns how a batch of decisions lands: every attempt is logged (even a late one for a recipient
+that is final already: it happened); a status moves only where queue.status allows, so a stale
+answer from a worker whose lease ran out cannot undo a delivery; each status change writes its
+``email.<status>`` event; a hard bounce that says the address is dead suppresses it.
+It must not decide outcomes (queue/ does) nor open its own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from postillon.queue.status import RecipientStatus, can_transition, event_type_for
+from postillon.storage import suppression_list
+from postillon.storage.outbox import event_row, insert_events
+from postillon.storage.records import AttemptRecord, RecipientOutcome, RecordResult
+from postillon.storage.schema import attempts, messages, recipients
+
+
+def _attempt_row(recipient_id: str, record: AttemptRecord) -> dict[str, Any]:
+    return {
+        "recipient_id": recipient_id,
+        "started_at": record.started_at,
+        "duration_ms": record.duration_ms,
+        "mx_host": record.mx_host,
+        "ip": record.ip,
+        "tls_used": record.tls_used,
+        "tls_version": record.tls_version,
+        "tls_cipher": record.tls_cipher,
+        "tls_verified": record.tls_verified,
+        "tls_reason": record.tls_reason,
+        "mta_sts_mode": record.mta_sts_mode,
+        "mta_sts_policy_id": record.mta_sts_policy_id,
+        "reply_code": record.reply_code,
+        "enhanced_code": record.enhanced_code,
+        "reply_text": record.reply_text,
+        "transcript": record.transcript,
+    }
+
+
+def _payload(row: Any, outcome: RecipientOutcome, attempt_number: int) -> dict[str, Any]:
+    record = outcome.attempt
+    payload: dict[str, Any] = {
+        "message_id": row.message_id,
+        "recipient": row.address,
+        "recipient_id": row.id,
+        "attempt": attempt_number,
+        "tags": row.tags,
+        "metadata": row.metadata,
+        "bounce_class": outcome.bounce_class.value if outcome.bounce_class else None,
+        "possible_duplicate": outcome.possible_duplicate or row.possible_duplicate,
+    }
+    if outcome.next_attempt_at is not None:
+        payload["next_attempt_at"] = outcome.next_attempt_at.isoformat()
+    if record is not None:
+        payload.update(
+            mx_host=record.mx_host,
+            ip=record.ip,
+            reply={
+                "code": record.reply_code,
+                "enhanced_code": record.enhanced_code,
+                "text": record.reply_text,
+            },
+            tls={
+                "used": record.tls_used,
+                "version": record.tls_version,
+                "cipher": record.tls_cipher,
+                "verified": record.tls_verified,
+                "reason": record.tls_reason,
+            },
+            mta_sts_mode=record.mta_sts_mode,
+        )
+    return payload
+
+
+async def record_outcomes(
+    connection: AsyncConnection,
+    owner: str,
+    outcomes: Sequence[RecipientOutcome],
+    *,
+    now: datetime,
+    make_id: Callable[[], str],
+) -> RecordResult:
+    """Apply a batch. Raises ValueError for a DEFERRED outcome without ``next_attempt_at``."""
+    for outcome in outcomes:
+        if outcome.status is RecipientStatus.DEFERRED and outcome.next_attempt_at is None:
+            raise ValueError(f"deferred recipient {outcome.recipient_id} needs next_attempt_at")
+    if not outcomes:
+        return RecordResult(applied=(), ignored=())
+    ids = sorted({outcome.recipient_id for outcome in outcomes})
+    current = {
+        row.id: row
+        for row in await connection.execute(
+            sa.select(
+                recipients,
+                messages.c.account_id,
+                messages.c.tags,
+                messages.c.metadata,
+            )
+            .join(messages, messages.c.id == recipients.c.message_id)
+            .where(recipients.c.id.in_(ids))
+        )
+    }
+    attempt_counts = {row_id: row.attempts for row_id, row in current.items()}
+    statuses = {row_id: RecipientStatus(row.status) for row_id, row in current.items()}
+    attempt_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    applied: list[str] = []
+    ignored: list[str] = []
+    for outcome in outcomes:
+        row = current.get(outcome.recipient_id)
+        if row is None:  # deleted while in flight
+            ignored.append(outcome.recipient_id)
+            continue
+        if outcome.attempt is not None:
+            attempt_counts[row.id] += 1
+            attempt_rows.append(_attempt_row(row.id, outcome.attempt))
+        values: dict[str, Any] = {"attempts": attempt_counts[row.id], "updated_at": now}
+        if row.lease_owner == owner:
+            values.update(lease_owner=None, lease_until=None)
+        if can_transition(statuses[row.id], outcome.status):
+            statuses[row.id] = outcome.status
+            values.update(
+                status=outcome.status.value,
+                next_attempt_at=outcome.next_attempt_at,
+                bounce_class=outcome.bounce_class.value if outcome.bounce_class else None,
+                possible_duplicate=outcome.possible_duplicate or row.possible_duplicate,
+                lease_owner=None,
+                lease_until=None,
+            )
+            if outcome.attempt is not None:
+                values.update(
+                    last_reply_code=outcome.attempt.reply_code,
+                    last_enhanced_code=outcome.attempt.enhanced_code,
+                    last_reply_text=outcome.attempt.reply_text,
+                )
+            event_rows.append(
+                event_row(
+                    make_id=make_id,
+                    now=now,
+                    account_id=row.account_id,
+                    type=event_type_for(outcome.status),
+                    payload=_payload(row, outcome, attempt_counts[row.id]),
+                    message_id=row.message_id,
+                    recipient_id=row.id,
+                )
+            )
+            if outcome.suppress and outcome.status is RecipientStatus.BOUNCED:
+                reason = outcome.attempt.reply_text if outcome.attempt else "hard bounce"
+                await suppression_list.add(
+                    connection,
+                    account_id=row.account_id,
+                    address=row.address,
+                    reason=reason or "hard bounce",
+                    source_message_id=row.message_id,
+                    now=now,
+                )
+            applied.append(row.id)
+        else:
+            ignored.append(row.id)
+        await connection.execute(
+            sa.update(recipients).where(recipients.c.id == row.id).values(**values)
+        )
+    if attempt_rows:
+        await connection.execute(sa.insert(attempts), attempt_rows)
+    await insert_events(connection, event_rows)
+    return RecordResult(applied=tuple(applied), ignored=tuple(ignored))

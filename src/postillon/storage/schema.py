@@ -1,0 +1,183 @@
+"""The tables, as SQLAlchemy Core metadata, portable between SQLite and PostgreSQL.
+
+Owns the shape of the data; the alembic revisions under migrations/ create it (a test compares
+the two). Only portable types: text ids, ``UtcDateTime`` (aware UTC in and out; TIMESTAMPTZ on
+PostgreSQL), JSON (JSONB on PostgreSQL), LargeBinary (BYTEA), integer sequences.
+It must not hold queries (see the store modules).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeDecorator
+
+# Long enough for any RFC 5321 path (256 octets) with room; VARCHAR length is a check on PG only.
+ADDRESS_LENGTH = 320
+ID_LENGTH = 40  # 26-character ids, with room for a prefix
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; stored naive-UTC on SQLite, TIMESTAMPTZ on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC time")
+        utc = value.astimezone(UTC)
+        # SQLite compares times as text: one offset-free form keeps the order right.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants 64 bits.
+Sequence64 = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("mail_from", sa.String(ADDRESS_LENGTH), nullable=False),
+    sa.Column("body", sa.LargeBinary(), nullable=False),  # the signed bytes, stored once
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("subject", sa.Text(), nullable=False),
+    sa.Column("header_message_id", sa.Text(), nullable=False),
+    sa.Column("from_header", sa.Text(), nullable=False),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("metadata", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("scheduled_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "account_id", "id"),
+)
+
+# One row per (message, tag): tag filters stay portable SQL (no JSON operators).
+message_tags = sa.Table(
+    "message_tags",
+    metadata,
+    sa.Column(
+        "message_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("messages.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("tag", sa.String(200), primary_key=True),
+    sa.Index(None, "tag", "message_id"),
+)
+
+recipients = sa.Table(
+    "recipients",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column(
+        "message_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("messages.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("address", sa.String(ADDRESS_LENGTH), nullable=False),
+    sa.Column("domain", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Column("last_reply_code", sa.Integer(), nullable=True),
+    sa.Column("last_enhanced_code", sa.String(20), nullable=True),
+    sa.Column("last_reply_text", sa.Text(), nullable=True),
+    sa.Column("bounce_class", sa.String(40), nullable=True),
+    sa.Column("possible_duplicate", sa.Boolean(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "domain"),
+    sa.Index(None, "message_id"),
+    sa.Index(None, "address"),
+)
+
+attempts = sa.Table(
+    "attempts",
+    metadata,
+    sa.Column("id", Sequence64, primary_key=True, autoincrement=True),
+    sa.Column(
+        "recipient_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("recipients.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("duration_ms", sa.Integer(), nullable=False),
+    sa.Column("mx_host", sa.String(255), nullable=True),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("tls_used", sa.Boolean(), nullable=False),
+    sa.Column("tls_version", sa.String(40), nullable=True),
+    sa.Column("tls_cipher", sa.String(200), nullable=True),
+    sa.Column("tls_verified", sa.Boolean(), nullable=True),
+    sa.Column("tls_reason", sa.Text(), nullable=True),
+    sa.Column("mta_sts_mode", sa.String(20), nullable=True),
+    sa.Column("mta_sts_policy_id", sa.String(200), nullable=True),
+    sa.Column("reply_code", sa.Integer(), nullable=True),
+    sa.Column("enhanced_code", sa.String(20), nullable=True),
+    sa.Column("reply_text", sa.Text(), nullable=False),
+    sa.Column("transcript", sa.Text(), nullable=True),
+    sa.Index(None, "recipient_id", "id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", Sequence64, primary_key=True, autoincrement=True),  # causal order
+    sa.Column("id", sa.String(ID_LENGTH), nullable=False, unique=True),  # the webhook-id
+    sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("message_id", sa.String(ID_LENGTH), nullable=True),  # no FK: events outlive it
+    sa.Column("recipient_id", sa.String(ID_LENGTH), nullable=True),
+    sa.Column("type", sa.String(60), nullable=False),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("dispatched_at", UtcDateTime(), nullable=True),
+    sa.Column("dispatch_owner", sa.String(200), nullable=True),
+    sa.Column("dispatch_until", UtcDateTime(), nullable=True),
+    sa.Index(None, "dispatched_at", "seq"),
+    sa.Index(None, "account_id", "seq"),
+    sa.Index(None, "message_id", "seq"),
+)
+
+suppressions = sa.Table(
+    "suppressions",
+    metadata,
+    sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("address", sa.String(ADDRESS_LENGTH), nullable=False),  # lower case
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("source_message_id", sa.String(ID_LENGTH), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "address"),
+)
