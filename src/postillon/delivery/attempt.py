@@ -191,7 +191,10 @@ class Attempt:
             return _Failure(
                 FactKind.POLICY, True, None, _MTA_STS_STATUS, str(verdict.violation), hop
             )
-        hop = replace(hop, tls_policy_violation=verdict.violation)
+        # Under testing both are recorded (RFC 8461 §5): an MX outside the policy and TLS
+        # short of verified; under enforce the first is never set for a host we reached.
+        violations = [v for v in (decision.violation, verdict.violation) if v]
+        hop = replace(hop, tls_policy_violation="; ".join(violations) or None)
         return await self._transact(
             job=job, key=key, conn=conn, uses=uses, hop=hop, started=started
         )

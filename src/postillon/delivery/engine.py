@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import random
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -24,9 +25,10 @@ from postillon.clock import Clock
 from postillon.config.settings import DeliverySettings, RetrySettings
 from postillon.delivery.attempt import Attempt
 from postillon.delivery.job import DeliveryJob, FactKind, Hop, JobRecipient, RecipientFacts
+from postillon.delivery.recorder import OutcomeRecorder
 from postillon.delivery.verdicts import decide
 from postillon.storage.protocol import Store
-from postillon.storage.records import ClaimedJob
+from postillon.storage.records import ClaimedJob, RecipientOutcome
 
 log = structlog.get_logger("postillon.delivery")
 
@@ -62,9 +64,11 @@ class Engine:
         # Attempts running at once; claimed jobs beyond it wait (under a renewed lease) and
         # have sent nothing, so a crash can duplicate only what holds a slot.
         self._slots = asyncio.Semaphore(delivery.max_parallel_jobs)
+        self._unrecorded = asyncio.Semaphore(delivery.max_parallel_jobs)
         self._per_domain: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(delivery.concurrency_per_destination)
         )
+        self.recorder = OutcomeRecorder(store, owner)
         self.jobs_done = 0
 
     def wake(self) -> None:
@@ -82,6 +86,7 @@ class Engine:
         finally:
             renewer.cancel()
             await self._drain()
+            await self.recorder.close()
 
     async def run_until_idle(self, *, max_rounds: int = 1000) -> None:
         """Deliver whatever is due now and wait for it (tests and one-shot runs)."""
@@ -131,16 +136,49 @@ class Engine:
             recipients=tuple(JobRecipient(r.id, r.address) for r in claimed.recipients),
             body=claimed.body,
         )
-        async with self._per_domain[claimed.domain], self._slots:
-            started_at = self._clock.now()
+        # A job holds an SMTP slot for its attempt, then a record slot until its outcome is
+        # committed (taken before the SMTP slot is given back). So at most max_parallel_jobs
+        # sessions run and at most as many finished jobs await their commit: a crash can
+        # duplicate only those (the remote 250 came, our record of it did not).
+        async with self._per_domain[claimed.domain]:
+            await self._slots.acquire()
             try:
-                facts = await self._attempt.run(job)
-            except Exception as error:  # a bug must not kill the loop: defer and log
-                log.exception("attempt.crashed", message_id=job.message_id, domain=job.domain)
-                facts = [_internal_failure(r, error) for r in job.recipients]
+                started_at = self._clock.now()
+                try:
+                    facts = await self._attempt.run(job)
+                except Exception as error:  # a bug must not kill the loop: defer and log
+                    log.exception("attempt.crashed", message_id=job.message_id)
+                    facts = [_internal_failure(r, error) for r in job.recipients]
+                await self._unrecorded.acquire()
+            finally:
+                self._slots.release()
+        try:
+            outcomes = self._decide(claimed, facts, started_at)
+            await self.recorder.record(outcomes)
+        except Exception:
+            # The lease runs out and the recipients are tried again: a duplicate at worst
+            # (the window DESIGN.md allows: between the remote 250 and our record of it).
+            log.exception("record.failed", message_id=job.message_id)
+            return
+        finally:
+            self._unrecorded.release()
+        self.jobs_done += 1
+        for outcome in outcomes:
+            log.info(
+                "delivery.outcome",
+                message_id=job.message_id,
+                recipient_id=outcome.recipient_id,
+                status=outcome.status.value,
+                mx=outcome.attempt.mx_host if outcome.attempt else None,
+                reply=outcome.attempt.reply_code if outcome.attempt else None,
+            )
+
+    def _decide(
+        self, claimed: ClaimedJob, facts: list[RecipientFacts], started_at: datetime
+    ) -> list[RecipientOutcome]:
         attempts = {r.id: r.attempts for r in claimed.recipients}
         now = self._clock.now()
-        outcomes = [
+        return [
             decide(
                 fact,
                 previous_attempts=attempts[fact.recipient.recipient_id],
@@ -152,23 +190,6 @@ class Engine:
             )
             for fact in facts
         ]
-        try:
-            await self._store.record_outcomes(self.owner, outcomes)
-        except Exception:
-            # The lease runs out and the recipients are tried again: a duplicate at worst
-            # (the window DESIGN.md allows: between the remote 250 and our record of it).
-            log.exception("record.failed", message_id=job.message_id)
-            return
-        self.jobs_done += 1
-        for outcome in outcomes:
-            log.info(
-                "delivery.outcome",
-                message_id=job.message_id,
-                recipient_id=outcome.recipient_id,
-                status=outcome.status.value,
-                mx=outcome.attempt.mx_host if outcome.attempt else None,
-                reply=outcome.attempt.reply_code if outcome.attempt else None,
-            )
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         interval = self._delivery.lease_s / 3

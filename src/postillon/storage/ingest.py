@@ -1,14 +1,16 @@
-"""Enqueue: a message, its tags and recipients and their first events, in one transaction.
+"""Enqueue: messages, their tags and recipients and their first events, in one transaction.
 
 Owns what "accepted" writes. The caller's transaction commits it; only then may the API answer
 202 or the submission server 250 (DESIGN.md, durability). Recipients the account has suppressed
 are stored SUPPRESSED with an ``email.suppressed`` event and are never claimed.
+Rows of a whole batch go in one multi-row INSERT per table: each statement is a round trip to
+the database thread (or server), and a batch of 100 messages must not cost 500 of them.
 It must not open its own transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,61 +27,72 @@ from postillon.storage.schema import accounts, message_tags, messages, recipient
 SUPPRESSED_REASON = "address on the account's suppression list"
 
 
-async def enqueue(
-    connection: AsyncConnection,
-    message: NewMessage,
-    *,
-    now: datetime,
-    make_id: Callable[[], str],
-) -> EnqueueResult:
-    """Insert the message and its recipients. Raises StorageError (permanent) if the account
-    does not exist or there is no recipient."""
-    if not message.recipients:
-        raise StorageError("a message needs at least one recipient")
-    account = await connection.execute(
-        sa.select(accounts.c.id).where(accounts.c.id == message.account_id)
-    )
-    if account.first() is None:
-        raise StorageError(f"no account {message.account_id!r}")
+class _Rows:
+    """The rows of one batch, per table, in insertion order."""
 
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.tags: list[dict[str, Any]] = []
+        self.recipients: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+
+
+def _unique_addresses(message: NewMessage) -> dict[str, str]:
     # One recipient per address (case-insensitive): the same mailbox twice gets one copy.
     unique: dict[str, str] = {}
     for recipient in message.recipients:
         unique.setdefault(suppression_list.address_key(recipient.address), recipient.address)
-    suppressed = await suppression_list.listed_among(connection, message.account_id, unique)
+    return unique
 
+
+async def _check_accounts(connection: AsyncConnection, batch: Sequence[NewMessage]) -> None:
+    wanted = {message.account_id for message in batch}
+    found = set(
+        (
+            await connection.execute(sa.select(accounts.c.id).where(accounts.c.id.in_(wanted)))
+        ).scalars()
+    )
+    for account_id in sorted(wanted - found):
+        raise StorageError(f"no account {account_id!r}")
+
+
+def _add_message(
+    rows: _Rows,
+    message: NewMessage,
+    *,
+    unique: dict[str, str],
+    suppressed: set[str],
+    now: datetime,
+    make_id: Callable[[], str],
+) -> EnqueueResult:
     message_id = make_id()
     tags = list(dict.fromkeys(message.tags))
-    await connection.execute(
-        sa.insert(messages).values(
-            id=message_id,
-            account_id=message.account_id,
-            mail_from=message.mail_from,
-            body=message.body,
-            size=len(message.body),
-            subject=message.subject,
-            header_message_id=message.header_message_id,
-            from_header=message.from_header,
-            tags=tags,
-            metadata=dict(message.metadata),
-            created_at=now,
-            scheduled_at=message.scheduled_at,
-        )
+    metadata = dict(message.metadata)
+    rows.messages.append(
+        {
+            "id": message_id,
+            "account_id": message.account_id,
+            "mail_from": message.mail_from,
+            "body": message.body,
+            "size": len(message.body),
+            "subject": message.subject,
+            "header_message_id": message.header_message_id,
+            "from_header": message.from_header,
+            "tags": tags,
+            "metadata": metadata,
+            "created_at": now,
+            "scheduled_at": message.scheduled_at,
+        }
     )
-    if tags:
-        await connection.execute(
-            sa.insert(message_tags), [{"message_id": message_id, "tag": tag} for tag in tags]
-        )
-
+    rows.tags.extend({"message_id": message_id, "tag": tag} for tag in tags)
     first_due = message.scheduled_at or now
     stored: list[EnqueuedRecipient] = []
-    recipient_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
     for key, address in unique.items():
-        status = RecipientStatus.SUPPRESSED if key in suppressed else RecipientStatus.QUEUED
+        is_suppressed = key in suppressed
+        status = RecipientStatus.SUPPRESSED if is_suppressed else RecipientStatus.QUEUED
         recipient_id = make_id()
         stored.append(EnqueuedRecipient(id=recipient_id, address=address, status=status))
-        recipient_rows.append(
+        rows.recipients.append(
             {
                 "id": recipient_id,
                 "message_id": message_id,
@@ -87,12 +100,12 @@ async def enqueue(
                 "domain": address.rpartition("@")[2].lower(),
                 "status": status.value,
                 "attempts": 0,
-                "next_attempt_at": first_due if status is RecipientStatus.QUEUED else None,
+                "next_attempt_at": None if is_suppressed else first_due,
                 "lease_owner": None,
                 "lease_until": None,
                 "last_reply_code": None,
                 "last_enhanced_code": None,
-                "last_reply_text": SUPPRESSED_REASON if key in suppressed else None,
+                "last_reply_text": SUPPRESSED_REASON if is_suppressed else None,
                 "bounce_class": None,
                 "possible_duplicate": False,
                 "updated_at": now,
@@ -103,13 +116,13 @@ async def enqueue(
             "recipient": address,
             "recipient_id": recipient_id,
             "tags": tags,
-            "metadata": dict(message.metadata),
+            "metadata": metadata,
         }
-        if status is RecipientStatus.SUPPRESSED:
+        if is_suppressed:
             payload["reason"] = SUPPRESSED_REASON
         if message.scheduled_at is not None:
             payload["scheduled_at"] = message.scheduled_at.isoformat()
-        event_rows.append(
+        rows.events.append(
             event_row(
                 make_id=make_id,
                 now=now,
@@ -120,6 +133,46 @@ async def enqueue(
                 recipient_id=recipient_id,
             )
         )
-    await connection.execute(sa.insert(recipients), recipient_rows)
-    await insert_events(connection, event_rows)
     return EnqueueResult(message_id=message_id, created_at=now, recipients=tuple(stored))
+
+
+async def enqueue_many(
+    connection: AsyncConnection,
+    batch: Sequence[NewMessage],
+    *,
+    now: datetime,
+    make_id: Callable[[], str],
+) -> list[EnqueueResult]:
+    """Insert the messages and their recipients, in order. Raises StorageError (permanent) if
+    an account does not exist or a message has no recipient; then nothing is written."""
+    if any(not message.recipients for message in batch):
+        raise StorageError("a message needs at least one recipient")
+    if not batch:
+        return []
+    await _check_accounts(connection, batch)
+    uniques = [_unique_addresses(message) for message in batch]
+    by_account: dict[str, set[str]] = {}
+    for message, unique in zip(batch, uniques, strict=True):
+        by_account.setdefault(message.account_id, set()).update(unique)
+    suppressed = {
+        account_id: await suppression_list.listed_among(connection, account_id, addresses)
+        for account_id, addresses in by_account.items()
+    }
+    rows = _Rows()
+    results = [
+        _add_message(
+            rows,
+            message,
+            unique=unique,
+            suppressed=suppressed[message.account_id],
+            now=now,
+            make_id=make_id,
+        )
+        for message, unique in zip(batch, uniques, strict=True)
+    ]
+    await connection.execute(sa.insert(messages), rows.messages)
+    if rows.tags:
+        await connection.execute(sa.insert(message_tags), rows.tags)
+    await connection.execute(sa.insert(recipients), rows.recipients)
+    await insert_events(connection, rows.events)
+    return results

@@ -22,6 +22,32 @@ from postillon.storage.outbox import event_row, insert_events
 from postillon.storage.records import AttemptRecord, RecipientOutcome, RecordResult
 from postillon.storage.schema import attempts, messages, recipients
 
+# Recipient columns an outcome may change.
+_MUTABLE = (
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "lease_owner",
+    "lease_until",
+    "last_reply_code",
+    "last_enhanced_code",
+    "last_reply_text",
+    "bounce_class",
+    "possible_duplicate",
+    "updated_at",
+)
+
+# Bound names must differ from column names in an UPDATE's SET clause.
+_UPDATE = (
+    sa.update(recipients)
+    .where(recipients.c.id == sa.bindparam("b_id"))
+    .values({name: sa.bindparam(f"b_{name}") for name in _MUTABLE})
+)
+
+
+def _bound(values: dict[str, Any]) -> dict[str, Any]:
+    return {f"b_{name}": value for name, value in values.items()}
+
 
 def _attempt_row(recipient_id: str, record: AttemptRecord) -> dict[str, Any]:
     return {
@@ -107,8 +133,11 @@ async def record_outcomes(
             .where(recipients.c.id.in_(ids))
         )
     }
-    attempt_counts = {row_id: row.attempts for row_id, row in current.items()}
-    statuses = {row_id: RecipientStatus(row.status) for row_id, row in current.items()}
+    # The recipient columns this batch may change, per row, starting from what is stored; one
+    # executemany UPDATE writes them all at the end (a statement per row costs a round trip each).
+    state: dict[str, dict[str, Any]] = {
+        row_id: {name: getattr(row, name) for name in _MUTABLE} for row_id, row in current.items()
+    }
     attempt_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
     applied: list[str] = []
@@ -118,54 +147,59 @@ async def record_outcomes(
         if row is None:  # deleted while in flight
             ignored.append(outcome.recipient_id)
             continue
+        values = state[row.id]
+        values["updated_at"] = now
         if outcome.attempt is not None:
-            attempt_counts[row.id] += 1
+            values["attempts"] += 1
             attempt_rows.append(_attempt_row(row.id, outcome.attempt))
-        values: dict[str, Any] = {"attempts": attempt_counts[row.id], "updated_at": now}
-        if row.lease_owner == owner:
+        # Our lease ran out and another worker claimed the recipient: our news changes the
+        # status only if it is final (the mail did arrive or bounce); a deferral would undo the
+        # other worker's lease and let a third one send in parallel.
+        held_by_other = values["lease_owner"] not in (None, owner)
+        if values["lease_owner"] == owner:
             values.update(lease_owner=None, lease_until=None)
-        if can_transition(statuses[row.id], outcome.status):
-            statuses[row.id] = outcome.status
-            values.update(
-                status=outcome.status.value,
-                next_attempt_at=outcome.next_attempt_at,
-                bounce_class=outcome.bounce_class.value if outcome.bounce_class else None,
-                possible_duplicate=outcome.possible_duplicate or row.possible_duplicate,
-                lease_owner=None,
-                lease_until=None,
-            )
-            if outcome.attempt is not None:
-                values.update(
-                    last_reply_code=outcome.attempt.reply_code,
-                    last_enhanced_code=outcome.attempt.enhanced_code,
-                    last_reply_text=outcome.attempt.reply_text,
-                )
-            event_rows.append(
-                event_row(
-                    make_id=make_id,
-                    now=now,
-                    account_id=row.account_id,
-                    type=event_type_for(outcome.status),
-                    payload=_payload(row, outcome, attempt_counts[row.id]),
-                    message_id=row.message_id,
-                    recipient_id=row.id,
-                )
-            )
-            if outcome.suppress and outcome.status is RecipientStatus.BOUNCED:
-                reason = outcome.attempt.reply_text if outcome.attempt else "hard bounce"
-                await suppression_list.add(
-                    connection,
-                    account_id=row.account_id,
-                    address=row.address,
-                    reason=reason or "hard bounce",
-                    source_message_id=row.message_id,
-                    now=now,
-                )
-            applied.append(row.id)
-        else:
+        allowed = can_transition(RecipientStatus(values["status"]), outcome.status)
+        if not allowed or (held_by_other and not outcome.status.is_final):
             ignored.append(row.id)
+            continue
+        values.update(
+            status=outcome.status.value,
+            next_attempt_at=outcome.next_attempt_at,
+            bounce_class=outcome.bounce_class.value if outcome.bounce_class else None,
+            possible_duplicate=outcome.possible_duplicate or values["possible_duplicate"],
+        )
+        if outcome.attempt is not None:
+            values.update(
+                last_reply_code=outcome.attempt.reply_code,
+                last_enhanced_code=outcome.attempt.enhanced_code,
+                last_reply_text=outcome.attempt.reply_text,
+            )
+        event_rows.append(
+            event_row(
+                make_id=make_id,
+                now=now,
+                account_id=row.account_id,
+                type=event_type_for(outcome.status),
+                payload=_payload(row, outcome, values["attempts"]),
+                message_id=row.message_id,
+                recipient_id=row.id,
+            )
+        )
+        if outcome.suppress and outcome.status is RecipientStatus.BOUNCED:
+            reason = outcome.attempt.reply_text if outcome.attempt else ""
+            await suppression_list.add(
+                connection,
+                account_id=row.account_id,
+                address=row.address,
+                reason=reason or "hard bounce",
+                source_message_id=row.message_id,
+                now=now,
+            )
+        applied.append(row.id)
+    touched = {outcome.recipient_id for outcome in outcomes} & state.keys()
+    if touched:
         await connection.execute(
-            sa.update(recipients).where(recipients.c.id == row.id).values(**values)
+            _UPDATE, [{"b_id": row_id, **_bound(state[row_id])} for row_id in sorted(touched)]
         )
     if attempt_rows:
         await connection.execute(sa.insert(attempts), attempt_rows)

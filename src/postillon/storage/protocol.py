@@ -63,6 +63,14 @@ class Store(Protocol):
         """
         ...
 
+    async def enqueue_many(self, messages: Sequence[NewMessage]) -> list[EnqueueResult]:
+        """Store several messages in one transaction (all or none), one commit for all.
+
+        For batch sends and for grouping concurrent submissions into one disk sync; results
+        in the order given. Raises like :meth:`enqueue`.
+        """
+        ...
+
     # Delivery -----------------------------------------------------------------------------
 
     async def claim_due(
@@ -92,7 +100,8 @@ class Store(Protocol):
         """Write attempt rows, statuses, events and suppressions of a batch in one commit.
 
         A status moves only where queue.status allows it (a recipient already final keeps its
-        status; its attempt row is still written). Leases are released.
+        status; its attempt row is still written). ``owner``'s leases are released. If another
+        owner holds the lease now (ours ran out), only a final status is applied.
         """
         ...
 

@@ -124,9 +124,13 @@ class SqlStore:
         return Account(id=found.id, name=found.name, created_at=found.created_at)
 
     async def enqueue(self, message: NewMessage) -> EnqueueResult:
+        [result] = await self.enqueue_many([message])
+        return result
+
+    async def enqueue_many(self, messages: Sequence[NewMessage]) -> list[EnqueueResult]:
         async with self._write() as connection:
-            return await ingest.enqueue(
-                connection, message, now=self._clock.now(), make_id=self._new_id
+            return await ingest.enqueue_many(
+                connection, messages, now=self._clock.now(), make_id=self._new_id
             )
 
     async def claim_due(

@@ -154,3 +154,16 @@ async def test_ensure_account_returns_the_same_account(store: SqlStore) -> None:
 
     assert first == second
     assert await store.get_account(first.id) == first
+
+
+async def test_enqueue_many_is_all_or_nothing(store: SqlStore) -> None:
+    account = await store.ensure_account("acme")
+    good = message(account.id, "a@example.test")
+
+    with pytest.raises(StorageError):
+        await store.enqueue_many([good, message("NOSUCHACCOUNT", "b@example.test")])
+    assert (await store.list_messages(MessageFilter(), limit=10)).items == ()
+
+    results = await store.enqueue_many([good, message(account.id, "b@example.test")])
+    page = await store.list_messages(MessageFilter(), limit=10)
+    assert {item.id for item in page.items} == {result.message_id for result in results}

@@ -201,3 +201,33 @@ async def test_events_are_claimed_once_and_marked_dispatched(
     again = await second.claim_events("node2", clock.now(), 60, 10)
     assert [e.id for e in again] == [mine[1].id]
     assert outbox.EVENT_ID_PREFIX == "evt_"
+
+
+async def test_a_stale_deferral_does_not_break_the_new_owners_lease(
+    store: SqlStore, clock: FakeClock
+) -> None:
+    message_id, recipient_id = await _claim_one(store, clock, "a@example.test")
+    clock.advance(LEASE_S)
+    assert await store.claim_due("w2", clock.now(), LEASE_S, 10)
+
+    late = deferred(recipient_id, clock.now(), clock.now())
+    result = await store.record_outcomes("w1", [late])
+
+    assert result.ignored == (recipient_id,)
+    assert await store.claim_due("w3", clock.now(), LEASE_S, 10) == []
+    view = await store.get_message(message_id)
+    assert view is not None
+    assert (view.recipients[0].lease_owner, view.recipients[0].attempts) == ("w2", 1)
+
+
+async def test_a_stale_delivery_is_still_recorded(store: SqlStore, clock: FakeClock) -> None:
+    message_id, recipient_id = await _claim_one(store, clock, "a@example.test")
+    clock.advance(LEASE_S)
+    assert await store.claim_due("w2", clock.now(), LEASE_S, 10)
+
+    result = await store.record_outcomes("w1", [delivered(recipient_id, clock.now())])
+
+    assert result.applied == (recipient_id,)
+    view = await store.get_message(message_id)
+    assert view is not None
+    assert view.recipients[0].status is RecipientStatus.DELIVERED
