@@ -1,8 +1,8 @@
 """The MX walk at run time: fallback, spread, implicit MX, and routes that end before SMTP.
 
 Real Knot zones, real receivers on 127.0.0.100-105 (127.0.0.132 is one of our own source
-addresses); every fact is also passed through
-``verdicts.decide`` to check what the store would record.
+addresses); every fact is also passed through ``verdicts.decide`` to check what the store
+would record.
 """
 
 from __future__ import annotations
