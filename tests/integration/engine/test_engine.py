@@ -6,7 +6,6 @@ Real SQLite, real knot DNS, real aiosmtpd receivers on 127.0.0.14x:25. Time is a
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -172,33 +171,3 @@ async def test_expired_after_queue_lifetime(
         clock.advance(rcpt.next_attempt_at - clock.now() + timedelta(seconds=1))
     assert rcpt.status is RecipientStatus.EXPIRED
     assert rcpt.attempts > 2
-
-
-async def test_sigterm_drains_a_running_transaction(
-    make_node: NodeFactory, test_dns: TestDns, smtp_receiver: ReceiverFactory
-) -> None:
-    release = asyncio.Event()
-    slow_started = asyncio.Event()
-
-    def slow(_message: object) -> str | None:
-        slow_started.set()
-        return None
-
-    rx = await smtp_receiver("127.0.0.144", data_handler=slow)
-    domain = mx_zone(test_dns, "drain", (10, "127.0.0.144"))
-    node = make_node()
-    await node.migrate()
-    account = await node.store.ensure_account("acme")
-    queued = await node.store.enqueue(new_message(account.id, [f"d@{domain}"]))
-    stop = asyncio.Event()
-    runner = asyncio.create_task(node.engine.run(stop))
-    async with asyncio.timeout(20):
-        await slow_started.wait()
-    stop.set()  # as SIGTERM does, while the transaction is under way
-    release.set()
-    async with asyncio.timeout(20):
-        await runner
-    await rx.wait_for(1)
-    view = await node.store.get_message(queued.message_id)
-    assert view is not None
-    assert view.recipients[0].status is RecipientStatus.DELIVERED
