@@ -218,8 +218,11 @@ class Attempt:
                     job.mail_from, [r.address for r in batch], job.body
                 )
             except PermanentError as error:
-                # Refused before anything was sent (size, 8BITMIME, SMTPUTF8): bounce the batch.
-                failure = _Failure(FactKind.MESSAGE, False, 554, "5.6.0", str(error), hop)
+                # Refused before anything was sent (size, 8BITMIME, SMTPUTF8): bounce the batch
+                # with the status the unmet need implies (5.3.4 too big, 5.6.3, 5.6.7).
+                enhanced = getattr(error, "enhanced", "5.6.0")
+                code = 552 if enhanced == "5.3.4" else 554
+                failure = _Failure(FactKind.MESSAGE, False, code, enhanced, str(error), hop)
                 facts.update(self._each(batch, failure, started))
                 continue
             except PostillonError as error:

@@ -56,7 +56,14 @@ class InvalidArgumentError(PermanentError):
 
 
 class UnsupportedMessageError(PermanentError):
-    """The server lacks what the message needs (8BITMIME, SMTPUTF8, a big enough SIZE)."""
+    """The server lacks what the message needs (8BITMIME, SMTPUTF8, a big enough SIZE).
+
+    ``enhanced`` is the RFC 3463 status it implies (5.6.3, 5.6.7 or 5.3.4).
+    """
+
+    def __init__(self, text: str, *, enhanced: str = "5.6.0") -> None:
+        super().__init__(text)
+        self.enhanced = enhanced
 
 
 class SessionStateError(TemporaryError):

@@ -160,7 +160,7 @@ class ClientSession:
         ext = self.extensions
         unmet = unmet_need(envelope, ext)
         if unmet is not None:
-            raise UnsupportedMessageError(unmet)
+            raise UnsupportedMessageError(unmet.text, enhanced=unmet.enhanced)
         mail = commands.mail_from(
             envelope.mail_from,
             size=envelope.size if ext.has_size else None,

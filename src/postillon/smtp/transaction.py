@@ -91,17 +91,33 @@ class TransactionResult:
         raise KeyError(rcpt_to)
 
 
-def unmet_need(envelope: Envelope, extensions: Extensions) -> str | None:
-    """Why the server cannot take the message, or None: 8-bit without 8BITMIME (RFC 6152),
-    UTF-8 without SMTPUTF8 (RFC 6531), larger than the declared SIZE (RFC 1870 §6)."""
+@dataclass(frozen=True)
+class UnmetNeed:
+    """Why a server cannot take a message: the RFC 3463 status it implies and the reason."""
+
+    enhanced: str
+    text: str
+
+
+def unmet_need(envelope: Envelope, extensions: Extensions) -> UnmetNeed | None:
+    """Why the server cannot take the message, or None: 8-bit without 8BITMIME (RFC 6152,
+    5.6.3 conversion required), UTF-8 without SMTPUTF8 (RFC 6531, 5.6.7), larger than the
+    declared SIZE (RFC 1870 §6, 5.3.4 message too big)."""
     name = extensions.server_name or "the server"
     if envelope.is_8bit and not extensions.eight_bit_mime:
-        return f"message has 8-bit content and {name} does not offer 8BITMIME (RFC 6152)"
+        return UnmetNeed(
+            "5.6.3", f"message has 8-bit content and {name} does not offer 8BITMIME (RFC 6152)"
+        )
     if envelope.needs_smtputf8 and not extensions.smtputf8:
-        return f"UTF-8 address or header and {name} does not offer SMTPUTF8 (RFC 6531)"
+        return UnmetNeed(
+            "5.6.7", f"UTF-8 address or header and {name} does not offer SMTPUTF8 (RFC 6531)"
+        )
     limit = extensions.size_limit
     if limit is not None and envelope.size > limit:
-        return f"message is {envelope.size} octets and {name} accepts at most {limit} (RFC 1870)"
+        return UnmetNeed(
+            "5.3.4",
+            f"message is {envelope.size} octets and {name} accepts at most {limit} (RFC 1870)",
+        )
     return None
 
 

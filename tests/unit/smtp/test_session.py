@@ -284,20 +284,21 @@ def test_421_mid_transaction_raises_and_closes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("ehlo", "message", "rcpt", "match"),
+    ("ehlo", "message", "rcpt", "match", "enhanced"),
     [
-        pytest.param(EHLO_PLAIN, "é\r\n".encode(), "a@d.test", "8BITMIME", id="8bit"),
-        pytest.param(EHLO_PLAIN, MESSAGE, "ä@d.test", "SMTPUTF8", id="utf8-address"),
-        pytest.param(EHLO_FULL, b"x" * 2000, "a@d.test", "SIZE|1000", id="too-large"),
+        pytest.param(EHLO_PLAIN, "é\r\n".encode(), "a@d.test", "8BITMIME", "5.6.3", id="8bit"),
+        pytest.param(EHLO_PLAIN, MESSAGE, "ä@d.test", "SMTPUTF8", "5.6.7", id="utf8-address"),
+        pytest.param(EHLO_FULL, b"x" * 2000, "a@d.test", "SIZE|1000", "5.3.4", id="too-large"),
     ],
 )
 def test_message_the_server_cannot_take_fails_permanently_before_sending(
-    ehlo: bytes, message: bytes, rcpt: str, match: str
+    ehlo: bytes, message: bytes, rcpt: str, match: str, enhanced: str
 ) -> None:
     session = ready(ehlo)
     with pytest.raises(UnsupportedMessageError, match=match) as info:
         session.begin_transaction(envelope(rcpt, message=message))
     assert not info.value.is_transient
+    assert info.value.enhanced == enhanced
     assert session.is_ready
     assert step(session) == (b"", Idle())
 
