@@ -36,6 +36,7 @@ from postillon.app import Node
 from postillon.clock import SystemClock
 from postillon.config.settings import (
     DeliverySettings,
+    DkimSettings,
     DnsSettings,
     MtaStsSettings,
     Settings,
@@ -77,6 +78,7 @@ async def run_postillon(messages: int, size: int, work: Path, dns: TestDns) -> d
             helo_name="mta.bench.example", smtp_port=SINK_PORT, poll_interval_s=0.05
         ),
         mta_sts=MtaStsSettings(enabled=False),
+        dkim=DkimSettings(master_key_file=work / "dkim-master.key"),
     )
     clock = SystemClock()
     node = Node(settings, clock=clock)

@@ -31,7 +31,8 @@ from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
 from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
-from postillon.policy.store import MemoryPolicyStore
+from postillon.services.container import Services
+from postillon.storage.policy_sql import SqlPolicyStore
 from postillon.storage.sql_store import SqlStore
 
 log = structlog.get_logger("postillon.app")
@@ -40,6 +41,8 @@ log = structlog.get_logger("postillon.app")
 # 5321 §4.5.3.2.7 lets servers cut at 5 minutes) and renewing MTA-STS policies before expiry.
 POOL_SWEEP_S = 5.0
 POLICY_REFRESH_S = 300.0
+# Sender domains due a DNS re-check, and idempotency keys past their 24 hours, looked at hourly.
+DOMAIN_RECHECK_S = 3600.0
 
 
 def node_owner() -> str:
@@ -55,6 +58,7 @@ class Node:
         self.clock = clock or SystemClock()
         ensure_sqlite_dir(settings.storage.url)
         self.store = SqlStore.from_url(settings.storage.url, self.clock)
+        self.services = Services.build(settings, self.store, None, self.clock)
         self.resolver = Resolver(settings.dns, self.clock)
         self.router = MxRouter(
             self.resolver,
@@ -68,7 +72,7 @@ class Node:
             self.policies = PolicyCache(
                 txt=self.resolver,
                 source=self.fetcher,
-                store=MemoryPolicyStore(),
+                store=SqlPolicyStore(self.store.engines),
                 clock=self.clock,
             )
         self.pool: ConnectionPool[DeliveryConnection] = ConnectionPool(
@@ -103,6 +107,10 @@ class Node:
         await self.migrate()
         housekeeping = [
             asyncio.create_task(_every(POOL_SWEEP_S, self.pool.expire_idle, stop)),
+            asyncio.create_task(_every(DOMAIN_RECHECK_S, self.services.domains.recheck_due, stop)),
+            asyncio.create_task(
+                _every(DOMAIN_RECHECK_S, self.services.sending.forget_expired_keys, stop)
+            ),
         ]
         if self.policies is not None:
             housekeeping.append(
@@ -125,6 +133,7 @@ class Node:
             await self.policies.aclose()
         if self.fetcher is not None:
             await self.fetcher.aclose()
+        await self.services.close()
         await self.store.close()
 
 

@@ -17,6 +17,9 @@ from postillon.clock import SystemClock
 from postillon.config import Settings, load_settings
 from postillon.errors import ConfigError, PostillonError
 from postillon.queue.status import RecipientStatus
+from postillon.services.container import Services
+from postillon.services.domain_views import DomainStatus, DomainView
+from postillon.services.keys import ApiKeyInfo
 from postillon.storage.sql_store import SqlStore
 
 T = TypeVar("T")
@@ -165,3 +168,139 @@ def queue_delete(config: Path | None, message_id: str) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+# -- Accounts' API keys and sender domains (services) ---------------------------------------
+
+account_option = click.option("--account", required=True, help="The account's name.")
+
+
+def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    async def run(store: SqlStore) -> T:
+        services = Services.build(settings, store, None, SystemClock())
+        try:
+            return await work(services)
+        finally:
+            await services.close()
+
+    return _with_store(settings, run)
+
+
+def _echo_domain(view: DomainView) -> None:
+    checked = (
+        view.last_checked_at.isoformat(timespec="seconds") if view.last_checked_at else "never"
+    )
+    click.echo(f"{view.name}: {view.status.value} (selector {view.selector}; checked {checked})")
+    for record in view.records:
+        need = "required" if record.required else "advised"
+        click.echo(f"  [{record.status}] {record.purpose} ({need}) {record.type} {record.name}")
+        if record.type == "TXT":
+            click.echo("    " + " ".join(f'"{s}"' for s in record.value_strings))
+        else:
+            click.echo(f"    {record.value}")
+        if record.found and record.status != "verified":
+            click.echo(f"    found: {' | '.join(record.found)}")
+        if record.problem:
+            click.echo(f"    ! {record.problem}")
+
+
+@cli.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@config_option
+@account_option
+def keys_create(config: Path | None, account: str) -> None:
+    """Create a key for the account (created if new) and print it: it is shown only once."""
+    info, token = _with_services(_settings(config), lambda s: s.keys.create(account))
+    click.echo(token)
+    click.echo(f"key {info.id} ({info.prefix}...) for account {account}; store it now", err=True)
+
+
+@keys.command("list")
+@config_option
+@account_option
+def keys_list(config: Path | None, account: str) -> None:
+    """The account's keys by prefix, with creation, last use and revocation."""
+
+    async def work(services: Services) -> list[ApiKeyInfo]:
+        owner = await services.keys.account_named(account)
+        return await services.keys.list(owner.id)
+
+    for info in _with_services(_settings(config), work):
+        used = info.last_used_at.isoformat(timespec="seconds") if info.last_used_at else "never"
+        revoked = (
+            f"  revoked {info.revoked_at.isoformat(timespec='seconds')}" if info.revoked_at else ""
+        )
+        click.echo(
+            f"{info.id}  {info.prefix}...  created {info.created_at.isoformat(timespec='seconds')}"
+            f"  last used {used}{revoked}"
+        )
+
+
+@keys.command("revoke")
+@config_option
+@account_option
+@click.argument("key_id")
+def keys_revoke(config: Path | None, account: str, key_id: str) -> None:
+    """Revoke a key: it is refused from the next request on."""
+
+    async def work(services: Services) -> bool:
+        owner = await services.keys.account_named(account)
+        return await services.keys.revoke(owner.id, key_id)
+
+    revoked = _with_services(_settings(config), work)
+    click.echo(f"revoked {key_id}" if revoked else f"{key_id} was revoked already")
+
+
+@cli.group()
+def domains() -> None:
+    """Add, verify and show sender domains."""
+
+
+@domains.command("add")
+@config_option
+@account_option
+@click.argument("name")
+def domains_add(config: Path | None, account: str, name: str) -> None:
+    """Add a sender domain: prints the DNS records to publish before `domains verify`."""
+
+    async def work(services: Services) -> DomainView:
+        return await services.domains.add(await services.keys.account_named(account), name)
+
+    _echo_domain(_with_services(_settings(config), work))
+
+
+@domains.command("verify")
+@config_option
+@account_option
+@click.argument("name")
+def domains_verify(config: Path | None, account: str, name: str) -> None:
+    """Check the domain's records through DNS, record by record (exit 1 unless verified)."""
+
+    async def work(services: Services) -> DomainView:
+        return await services.domains.verify(await services.keys.account_named(account), name)
+
+    view = _with_services(_settings(config), work)
+    _echo_domain(view)
+    if view.status is not DomainStatus.VERIFIED:
+        raise SystemExit(1)
+
+
+@domains.command("show")
+@config_option
+@account_option
+@click.argument("name", required=False)
+def domains_show(config: Path | None, account: str, name: str | None) -> None:
+    """One domain with its records and their last check, or all of the account's."""
+
+    async def work(services: Services) -> list[DomainView]:
+        owner = await services.keys.account_named(account)
+        if name is not None:
+            return [await services.domains.get(owner, name)]
+        return await services.domains.list(owner)
+
+    for view in _with_services(_settings(config), work):
+        _echo_domain(view)

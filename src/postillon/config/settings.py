@@ -110,6 +110,16 @@ class WebhookSettings(_Section):
     allow_private_networks: tuple[str, ...] = ()
 
 
+class DkimSettings(_Section):
+    """DKIM keys at rest: the master key that seals them (AES-256-GCM), and signature options."""
+
+    # The base64 of 32 octets; when absent, ``master_key_file`` is read (created 0600 if new).
+    master_key: str | None = Field(default=None, repr=False)
+    master_key_file: Path = Path("var/dkim-master.key")
+    # Add an Ed25519 signature (RFC 8463) after the RSA one; needs a second published key.
+    ed25519: bool = False
+
+
 class Settings(_Section):
     """All of postillon's settings."""
 
@@ -121,3 +131,4 @@ class Settings(_Section):
     retry: RetrySettings = RetrySettings()
     mta_sts: MtaStsSettings = MtaStsSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    dkim: DkimSettings = DkimSettings()

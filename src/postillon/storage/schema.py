@@ -181,3 +181,140 @@ suppressions = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint("account_id", "address"),
 )
+
+# -- Accounts' API keys, sender domains and their DKIM keys, idempotency keys (0002) -----------
+
+DIGEST_LENGTH = 64  # hex SHA-256
+DOMAIN_LENGTH = 255  # RFC 1035 §2.3.4
+IDEMPOTENCY_KEY_LENGTH = 255
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("digest", sa.String(DIGEST_LENGTH), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(20), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_used_at", UtcDateTime(), nullable=True),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "account_id", "id"),
+)
+
+sender_domains = sa.Table(
+    "sender_domains",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(DOMAIN_LENGTH), nullable=False),  # A-labels, lower case
+    sa.Column("status", sa.String(20), nullable=False),  # pending | verified | failed
+    sa.Column("verified_at", UtcDateTime(), nullable=True),
+    sa.Column("last_checked_at", UtcDateTime(), nullable=True),
+    sa.Column("check_results", Json, nullable=False),  # the last check, record by record
+    sa.Column("dmarc_policy", sa.String(20), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("account_id", "name"),
+    sa.Index(None, "last_checked_at"),
+)
+
+dkim_keys = sa.Table(
+    "dkim_keys",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column(
+        "domain_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("sender_domains.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("selector", sa.String(63), nullable=False),
+    sa.Column("key_type", sa.String(20), nullable=False),  # rsa | ed25519
+    sa.Column("sealed_key", sa.LargeBinary(), nullable=False),  # AES-GCM under the master key
+    sa.Column("key_record", sa.Text(), nullable=False),  # the TXT value to publish
+    sa.Column("status", sa.String(20), nullable=False),  # pending | active | retired
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("activated_at", UtcDateTime(), nullable=True),
+    sa.UniqueConstraint("domain_id", "selector"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("key", sa.String(IDEMPOTENCY_KEY_LENGTH), nullable=False),
+    sa.Column("fingerprint", sa.String(200), nullable=False),
+    sa.Column("response", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "key"),
+    sa.Index(None, "created_at"),
+)
+
+# -- Webhook endpoints, per-endpoint delivery state, the delivery log (0003) ------------------
+
+URL_LENGTH = 2048  # webhooks/urls.py refuses longer URLs
+
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("url", sa.String(URL_LENGTH), nullable=False),
+    sa.Column("event_filter", Json, nullable=False),  # "*" or a list of event types
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("disabled_reason", sa.Text(), nullable=True),
+    sa.Column("sealed_secret", sa.LargeBinary(), nullable=False),  # AES-GCM, never plain
+    sa.Column("sealed_previous_secret", sa.LargeBinary(), nullable=True),
+    sa.Column("previous_until", UtcDateTime(), nullable=True),  # end of the rotation overlap
+    sa.Column("failing_since", UtcDateTime(), nullable=True),
+    sa.Column("consecutive_failures", sa.Integer(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "account_id", "id"),
+)
+
+# One row per (endpoint, event): the retry state that survives restarts, leased while sending.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column(
+        "endpoint_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("event_id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("event_seq", Sequence64, nullable=False),  # the outbox order
+    sa.Column("order_key", sa.String(ID_LENGTH), nullable=True),  # recipient id: causal chain
+    sa.Column("state", sa.String(20), nullable=False),  # pending | delivered | failed
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "state", "next_attempt_at"),
+    sa.Index(None, "endpoint_id", "order_key", "event_seq"),
+)
+
+# The delivery log: every attempt, as the customer sees it per endpoint.
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("id", Sequence64, primary_key=True, autoincrement=True),
+    sa.Column(
+        "endpoint_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("event_type", sa.String(60), nullable=False),
+    sa.Column("attempt", sa.Integer(), nullable=False),
+    sa.Column("attempted_at", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.Integer(), nullable=True),  # HTTP status; None: no response
+    sa.Column("verdict", sa.String(20), nullable=False),
+    sa.Column("latency_ms", sa.Integer(), nullable=False),
+    sa.Column("response_snippet", sa.Text(), nullable=False),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Index(None, "endpoint_id", "id"),
+)

@@ -61,6 +61,11 @@ class SqlStore:
         return cls(create_engines(url), clock, random_bytes)
 
     @property
+    def engines(self) -> Engines:
+        """The engines, for stores of other tables on the same database."""
+        return self._engines
+
+    @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self._engines.dialect

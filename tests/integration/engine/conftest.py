@@ -14,6 +14,7 @@ from postillon.app import Node
 from postillon.clock import FakeClock
 from postillon.config.settings import (
     DeliverySettings,
+    DkimSettings,
     DnsSettings,
     MtaStsSettings,
     RetrySettings,
@@ -48,6 +49,7 @@ def engine_settings(
         ),
         retry=RetrySettings(base_s=300, cap_s=3600, jitter=0.1, max_lifetime_s=86400),
         mta_sts=MtaStsSettings(enabled=True, fetch_timeout_s=2.0),
+        dkim=DkimSettings(master_key_file=db.parent / "dkim-master.key"),
     )
 
 

@@ -61,6 +61,8 @@ cap_s = 2
 jitter = 0.1
 [mta_sts]
 enabled = false
+[dkim]
+master_key_file = "{db.parent / "dkim-master.key"}"
 """
     )
 

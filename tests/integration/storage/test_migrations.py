@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
@@ -21,7 +22,8 @@ def _differences(connection: Connection) -> list[Any]:
 async def test_migrate_twice_reaches_the_head_revision(store: SqlStore) -> None:
     await store.migrate()
 
-    assert await current_revision(store.writer) == head_revision() == "0001_initial"
+    assert head_revision() is not None
+    assert await current_revision(store.writer) == head_revision()
 
 
 async def test_the_migrated_schema_matches_the_metadata(store: SqlStore) -> None:
@@ -32,6 +34,8 @@ async def test_the_migrated_schema_matches_the_metadata(store: SqlStore) -> None
 
 
 async def test_sqlite_runs_durable_settings(store: SqlStore) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite pragmas (PostgreSQL: test_postgres.py)")
     async with store.writer.connect() as connection:
         values = {
             pragma: (await connection.exec_driver_sql(f"PRAGMA {pragma}")).scalar()

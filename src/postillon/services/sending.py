@@ -1,0 +1,271 @@
+"""Sending: an API or library request becomes a signed message in the queue, or an error.
+
+The path of one request: validate (message.validate) -> the From domain must be a verified
+sender domain of the account -> compose (message.compose; Message-ID in the sender's domain)
+-> DKIM-sign with the domain's active key -> enqueue with the envelope sender
+``bounces+<id>@pstbounces.<domain>`` (so SPF aligns under DMARC) -> answer after the commit.
+An Idempotency-Key is stored with the messages in the same transaction; the same key with the
+same request fingerprint within 24 h answers the first result again, another fingerprint is a
+conflict.
+It must not know about HTTP, nor deliver (the engine reads the queue).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from postillon.clock import Clock
+from postillon.config.settings import ApiSettings
+from postillon.dkim import sign_message
+from postillon.domains import bounce_address
+from postillon.message.compose import ComposedMessage, compose
+from postillon.message.errors import InvalidMessageError, ValidationProblem
+from postillon.message.model import OutgoingEmail
+from postillon.message.validate import validate
+from postillon.queue.status import RecipientStatus
+from postillon.services.errors import DomainNotVerifiedError, NotFoundError
+from postillon.services.idempotency import IDEMPOTENCY_TTL, idempotency_key, replayed
+from postillon.services.signers import SignerCache
+from postillon.storage.errors import StorageError
+from postillon.storage.idempotency_sql import SqlIngest
+from postillon.storage.protocol import Store
+from postillon.storage.records import (
+    Account,
+    EnqueueResult,
+    MessageFilter,
+    MessageView,
+    NewMessage,
+    NewRecipient,
+    Page,
+)
+
+# The API's batch limit: one transaction, one commit, and a request body that stays small.
+MAX_BATCH = 100
+# Listing page sizes: at least one, at most what one response should carry.
+MAX_PAGE_SIZE = 100
+
+RandomBytes = Callable[[int], bytes]
+# The kinds of request an idempotency key is scoped to.
+_SINGLE = "email"
+_BATCH = "batch"
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One email to send, with what postillon keeps beside it."""
+
+    email: OutgoingEmail
+    tags: tuple[str, ...] = ()
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    scheduled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the API answers: the message id and ``queued`` (or ``scheduled``, ``suppressed``
+    when every recipient is on the account's suppression list)."""
+
+    id: str
+    status: str
+
+
+SendResults = list[SendResult]
+
+
+class SendService:
+    """Accept emails for delivery, and read them back for their account."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        ingest: SqlIngest,
+        signers: SignerCache,
+        api: ApiSettings,
+        clock: Clock,
+        random_bytes: RandomBytes = secrets.token_bytes,
+    ) -> None:
+        self._store = store
+        self._ingest = ingest
+        self._signers = signers
+        self._api = api
+        self._clock = clock
+        self._random_bytes = random_bytes
+
+    async def send(
+        self,
+        account: Account,
+        request: SendRequest,
+        *,
+        idempotency_key: str | None = None,
+        fingerprint: str = "",
+    ) -> SendResult:
+        """Validate, sign and enqueue one email; returns after the commit.
+
+        Raises InvalidMessageError (422/413), DomainNotVerifiedError (403),
+        IdempotencyConflictError (409), StorageUnavailableError (temporary).
+        """
+        [result] = await self._send_all(
+            account, [request], kind=_SINGLE, key_text=idempotency_key, fingerprint=fingerprint
+        )
+        return result
+
+    async def send_batch(
+        self,
+        account: Account,
+        requests: Sequence[SendRequest],
+        *,
+        idempotency_key: str | None = None,
+        fingerprint: str = "",
+    ) -> SendResults:
+        """Up to 100 emails, all or none: every one is checked before any is stored, and one
+        commit stores them all. Problems name their field with the index (``[3].to[0]``)."""
+        if not requests:
+            raise InvalidMessageError([ValidationProblem("[]", "a batch needs at least one email")])
+        if len(requests) > MAX_BATCH:
+            problem = ValidationProblem("[]", f"at most {MAX_BATCH} emails per batch")
+            raise InvalidMessageError([problem])
+        return await self._send_all(
+            account, requests, kind=_BATCH, key_text=idempotency_key, fingerprint=fingerprint
+        )
+
+    async def get(self, account: Account, email_id: str) -> MessageView:
+        """The account's message with per-recipient status and every attempt.
+
+        Raises NotFoundError for an unknown id or another account's.
+        """
+        view = await self._store.get_message(email_id, account_id=account.id)
+        if view is None:
+            raise NotFoundError(f"no email {email_id}")
+        return view
+
+    async def list(
+        self, account: Account, filters: MessageFilter, limit: int, cursor: str | None
+    ) -> Page:
+        """The account's messages matching ``filters`` (its account_id is overridden), newest
+        first. Raises InvalidMessageError for a bad cursor or limit."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidMessageError(
+                [ValidationProblem("limit", f"must be between 1 and {MAX_PAGE_SIZE}")]
+            )
+        scoped = MessageFilter(
+            account_id=account.id,
+            status=filters.status,
+            recipient=filters.recipient,
+            tag=filters.tag,
+            created_after=filters.created_after,
+            created_before=filters.created_before,
+        )
+        try:
+            return await self._store.list_messages(scoped, limit=limit, cursor=cursor)
+        except StorageError as exc:
+            raise InvalidMessageError([ValidationProblem("cursor", str(exc))]) from exc
+
+    async def forget_expired_keys(self) -> int:
+        """Delete idempotency keys past their lifetime (housekeeping); returns how many."""
+        return await self._ingest.forget_before(self._clock.now() - IDEMPOTENCY_TTL)
+
+    # -- the path of a request -------------------------------------------------------------
+
+    async def _send_all(
+        self,
+        account: Account,
+        requests: Sequence[SendRequest],
+        *,
+        kind: str,
+        key_text: str | None,
+        fingerprint: str,
+    ) -> SendResults:
+        key = idempotency_key(account.id, key_text, fingerprint, kind=kind, now=self._clock.now())
+        if key is not None:
+            # Answer a replay before any work: the first request may have been signed with a
+            # key that has rotated since, or its domain may be unverified now.
+            replay = await self._ingest.find_replay(key)
+            if replay is not None:
+                return _results(replayed(key, replay))
+        in_batch = kind == _BATCH
+        prepared = [await self._prepare(account, r, in_batch, i) for i, r in enumerate(requests)]
+        domains = [domain for domain, _ in prepared]
+        scheduled = [r.scheduled_at is not None for r in requests]
+
+        def mail_from(index: int, message_id: str) -> str:
+            return bounce_address(domains[index], message_id)
+
+        def respond(results: Sequence[EnqueueResult]) -> dict[str, Any]:
+            return _response(zip(results, scheduled, strict=True))
+
+        outcome = await self._ingest.enqueue(
+            [message for _, message in prepared],
+            mail_from=mail_from,
+            idempotency=key,
+            respond=respond,
+        )
+        if outcome.replay is not None and key is not None:
+            return _results(replayed(key, outcome.replay))
+        return _results(outcome.response)
+
+    async def _prepare(
+        self, account: Account, request: SendRequest, in_batch: bool, index: int
+    ) -> tuple[str, NewMessage]:
+        """The sender domain and the signed message, ready to store."""
+        try:
+            email = validate(request.email, max_message_bytes=self._api.max_message_bytes)
+        except InvalidMessageError as exc:
+            raise _in_batch(exc, in_batch, index) from exc
+        domain = email.from_.domain
+        signers = await self._signers.signers_for(account.id, domain)
+        if signers is None:
+            raise DomainNotVerifiedError(domain, await self._signers.hint_for(account.id, domain))
+        try:
+            composed: ComposedMessage = compose(
+                email,
+                message_id_domain=domain,
+                clock=self._clock,
+                max_message_bytes=self._api.max_message_bytes,
+                random_bytes=self._random_bytes,
+            )
+        except InvalidMessageError as exc:
+            raise _in_batch(exc, in_batch, index) from exc
+        body = sign_message(composed.data, signers)
+        message = NewMessage(
+            account_id=account.id,
+            mail_from="",  # set to the bounce address once the id exists (same transaction)
+            recipients=tuple(NewRecipient(address) for address in composed.rcpt_to),
+            body=body,
+            subject=email.subject,
+            header_message_id=composed.message_id,
+            from_header=email.from_.addr_spec,
+            tags=request.tags,
+            metadata=dict(request.metadata),
+            scheduled_at=request.scheduled_at,
+        )
+        return domain, message
+
+
+def _in_batch(error: InvalidMessageError, in_batch: bool, index: int) -> InvalidMessageError:
+    if not in_batch:
+        return error
+    return InvalidMessageError(
+        ValidationProblem(f"[{index}].{p.field}", p.message, p.kind) for p in error.problems
+    )
+
+
+def _status(result: EnqueueResult, scheduled: bool) -> str:
+    if all(r.status is RecipientStatus.SUPPRESSED for r in result.recipients):
+        return "suppressed"
+    return "scheduled" if scheduled else "queued"
+
+
+def _response(results: Iterable[tuple[EnqueueResult, bool]]) -> dict[str, Any]:
+    """What the idempotency table keeps: the answer, in order."""
+    return {"results": [{"id": r.message_id, "status": _status(r, s)} for r, s in results]}
+
+
+def _results(response: Mapping[str, Any]) -> SendResults:
+    return [
+        SendResult(id=str(item["id"]), status=str(item["status"])) for item in response["results"]
+    ]
