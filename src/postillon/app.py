@@ -20,6 +20,8 @@ from pathlib import Path
 import structlog
 from sqlalchemy.engine import make_url
 
+from postillon.api import ApiServer, create_app
+from postillon.api.rate_limit import RateLimit
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
 from postillon.delivery.attempt import Attempt, DeliveryConnection
@@ -59,6 +61,15 @@ class Node:
         ensure_sqlite_dir(settings.storage.url)
         self.store = SqlStore.from_url(settings.storage.url, self.clock)
         self.services = Services.build(settings, self.store, None, self.clock)
+        self.api = ApiServer(
+            create_app(
+                self.services,
+                settings,
+                clock=self.clock,
+                rate_limit=RateLimit(settings.api.rate_per_s, settings.api.rate_burst),
+            ),
+            settings,
+        )
         self.resolver = Resolver(settings.dns, self.clock)
         self.router = MxRouter(
             self.resolver,
@@ -116,10 +127,17 @@ class Node:
             housekeeping.append(
                 asyncio.create_task(_every(POLICY_REFRESH_S, self.policies.refresh_due, stop))
             )
-        log.info("node.started", owner=self.engine.owner, storage=self.settings.storage.url)
+        await self.api.start()  # a listen address that cannot be bound stops startup here
+        log.info(
+            "node.started",
+            owner=self.engine.owner,
+            storage=self.settings.storage.url,
+            api=self.settings.api.listen,
+        )
         try:
             await self.engine.run(stop)
         finally:
+            await self.api.stop()  # no new requests; those in flight get a few seconds
             for task in housekeeping:
                 task.cancel()
             await asyncio.gather(*housekeeping, return_exceptions=True)

@@ -39,11 +39,13 @@ SEED = int(os.environ.get("POSTILLON_CRASH_SEED", "20261129"))
 _TEST_ID = re.compile(rb"^X-Test-Id: (\S+)\r$", re.M)
 
 
-def write_config(path: Path, db: Path, nameserver: str) -> None:
+def write_config(path: Path, db: Path, nameserver: str, *, api_host: str = "127.0.0.150") -> None:
     path.write_text(
         f"""
 [storage]
 url = "sqlite:///{db}"
+[api]
+listen = "{api_host}:8025"
 [dns]
 nameservers = ["{nameserver}"]
 timeout_s = 3

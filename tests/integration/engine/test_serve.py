@@ -51,7 +51,7 @@ async def test_sigterm_finishes_the_transaction_in_flight(
     test_dns.add_zone(origin, "@ MX 10 mx\nmx A 127.0.0.151")
     domain = origin.rstrip(".")
     db, config, log = tmp_path / "queue.db", tmp_path / "postillon.toml", tmp_path / "serve.log"
-    write_config(config, db, test_dns.nameserver)
+    write_config(config, db, test_dns.nameserver, api_host="127.0.0.151")
     store = SqlStore.from_url(f"sqlite:///{db}", SystemClock())
     await store.migrate()
     account = await store.ensure_account("drain")

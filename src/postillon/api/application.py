@@ -1,0 +1,53 @@
+"""The FastAPI application: routes, the error shape, the body limit and the rate limiter.
+
+:func:`create_app` builds it from the node's services and settings; :mod:`.server` serves it
+in our own event loop. The OpenAPI document is at ``/openapi.json``. Must not start anything
+or open connections (building an app does no I/O).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from postillon.api import error_handlers
+from postillon.api.body_limit import BodyLimit, max_body_bytes
+from postillon.api.context import ApiContext
+from postillon.api.rate_limit import RateLimit, RateLimiter
+from postillon.api.routes import domains, emails
+from postillon.clock import Clock, SystemClock
+from postillon.config.settings import Settings
+from postillon.services.container import Services
+
+API_TITLE = "postillon"
+API_VERSION = "1"
+API_DESCRIPTION = """\
+Send email through postillon's own MTA.
+
+Authenticate every request with `Authorization: Bearer pst_...`. Every error has one shape:
+`{"error": {"type", "message", "fields": [{"field", "message"}]}}`; `fields` names each input
+at fault with its JSON path (`to[2]`, `attachments[0].filename`, `[3].from` in a batch).
+"""
+
+
+def create_app(
+    services: Services,
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    rate_limit: RateLimit | None = None,
+) -> FastAPI:
+    """The API over ``services``; ``rate_limit`` per key (default: :class:`RateLimit`)."""
+    app = FastAPI(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+    )
+    limiter = RateLimiter(rate_limit or RateLimit(), clock or SystemClock())
+    app.state.postillon = ApiContext(services=services, settings=settings, limiter=limiter)
+    error_handlers.install(app)
+    app.include_router(emails.router)
+    app.include_router(domains.router)
+    app.add_middleware(BodyLimit, limit=max_body_bytes(settings.api.max_message_bytes))
+    return app
