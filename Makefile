@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test check lint types layers unit deps debs bench clean
+.PHONY: run test check lint types layers unit deps debs services bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: $(VENV)/.installed
 debs:
 	bash scripts/install-debs.sh
 
+## services: PostgreSQL for the store tests on both backends
+services:
+	bash scripts/start-services.sh
+
 deps: $(STAMP)
 
 lint: deps
@@ -40,7 +44,7 @@ layers: deps
 	$(BIN)/lint-imports
 
 ## test: everything CI checks: lint, types, layers, the whole suite
-test: debs deps lint types layers
+test: debs services deps lint types layers
 	$(BIN)/pytest
 
 check: test

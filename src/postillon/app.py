@@ -28,14 +28,23 @@ from postillon.delivery.attempt import Attempt, DeliveryConnection
 from postillon.delivery.dial import smtp_dialer, source_address_picker
 from postillon.delivery.engine import Engine
 from postillon.delivery.pool import ConnectionPool
+from postillon.dkim import MasterKey
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
 from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
-from postillon.services.container import Services
+from postillon.services.container import Services, load_master_key
 from postillon.storage.policy_sql import SqlPolicyStore
 from postillon.storage.sql_store import SqlStore
+from postillon.storage.transactions import Transactions
+from postillon.storage.webhook_deliveries_sql import SqlWebhookDeliveries
+from postillon.storage.webhooks_sql import SqlWebhookEndpoints
+from postillon.webhooks.dispatcher import WebhookDispatcher
+from postillon.webhooks.guard import TargetGuard
+from postillon.webhooks.secret_box import SecretBox
+from postillon.webhooks.sender import SystemResolver, WebhookSender
+from postillon.webhooks.service import WebhookService
 
 log = structlog.get_logger("postillon.app")
 
@@ -60,7 +69,10 @@ class Node:
         self.clock = clock or SystemClock()
         ensure_sqlite_dir(settings.storage.url)
         self.store = SqlStore.from_url(settings.storage.url, self.clock)
-        self.services = Services.build(settings, self.store, None, self.clock)
+        master_key = load_master_key(settings.dkim)
+        self.services = Services.build(
+            settings, self.store, None, self.clock, master_key=master_key
+        )
         self.api = ApiServer(
             create_app(
                 self.services,
@@ -100,13 +112,40 @@ class Node:
             max_rcpts=settings.delivery.max_rcpts_per_transaction,
             source_address=source_address_picker(settings),
         )
+        owner = node_owner()
         self.engine = Engine(
             store=self.store,
             attempt=self.attempt,
             delivery=settings.delivery,
             retry=settings.retry,
             clock=self.clock,
-            owner=node_owner(),
+            owner=owner,
+        )
+        self._build_webhooks(settings, master_key, owner)
+
+    def _build_webhooks(self, settings: Settings, master_key: MasterKey, owner: str) -> None:
+        transactions = Transactions(self.store.engines, self.clock)
+        guard = TargetGuard.from_settings(settings.webhooks)
+        sender = WebhookSender(guard, clock=self.clock)
+        box = SecretBox(master_key.material, os.urandom)
+        deliveries = SqlWebhookDeliveries(transactions)
+        self.dispatcher = WebhookDispatcher(
+            store=self.store,
+            deliveries=deliveries,
+            sender=sender,
+            box=box,
+            clock=self.clock,
+            owner=owner,
+        )
+        self.webhooks = WebhookService(
+            endpoints=SqlWebhookEndpoints(transactions),
+            deliveries=deliveries,
+            guard=guard,
+            resolver=SystemResolver(),
+            sender=sender,
+            box=box,
+            clock=self.clock,
+            wake_dispatcher=self.dispatcher.wake,
         )
 
     async def migrate(self) -> None:
@@ -134,10 +173,12 @@ class Node:
             storage=self.settings.storage.url,
             api=self.settings.api.listen,
         )
+        dispatcher = asyncio.create_task(self.dispatcher.run(stop), name="webhook-dispatcher")
         try:
             await self.engine.run(stop)
         finally:
             await self.api.stop()  # no new requests; those in flight get a few seconds
+            await dispatcher  # it drains on the same stop
             for task in housekeeping:
                 task.cancel()
             await asyncio.gather(*housekeeping, return_exceptions=True)

@@ -29,6 +29,11 @@ from postillon.storage.errors import StorageError
 # transactions (they are short), short enough that a wedged database is reported.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+# Keep ``rowcount`` for every statement, INSERT included: SQLAlchemy otherwise reads it only
+# for UPDATE/DELETE, and psycopg then reports -1 for an INSERT ... ON CONFLICT DO NOTHING
+# whose "was it new?" answer the store returns.
+_EXECUTION_OPTIONS = {"preserve_rowcount": True}
+
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 
 
@@ -69,10 +74,12 @@ def create_engines(url: str) -> Engines:
     """Engines for ``url``; for SQLite, the durable pragmas and IMMEDIATE write transactions."""
     full_url = async_url(url)
     if make_url(full_url).get_backend_name() != "sqlite":
-        engine = create_async_engine(full_url, pool_pre_ping=True)
+        engine = create_async_engine(
+            full_url, pool_pre_ping=True, execution_options=_EXECUTION_OPTIONS
+        )
         return Engines(writer=engine, reader=engine)
-    writer = create_async_engine(full_url)
-    reader = create_async_engine(full_url)
+    writer = create_async_engine(full_url, execution_options=_EXECUTION_OPTIONS)
+    reader = create_async_engine(full_url, execution_options=_EXECUTION_OPTIONS)
     _configure_sqlite(writer, begin="BEGIN IMMEDIATE", query_only=False)
     _configure_sqlite(reader, begin="BEGIN", query_only=True)
     return Engines(writer=writer, reader=reader)

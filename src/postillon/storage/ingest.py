@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from postillon.queue.status import RecipientStatus, event_type_for
 from postillon.storage import suppression_list
 from postillon.storage.errors import StorageError
+from postillon.storage.notify import notify_queued
 from postillon.storage.outbox import event_row, insert_events
 from postillon.storage.records import EnqueuedRecipient, EnqueueResult, NewMessage
 from postillon.storage.schema import accounts, message_tags, messages, recipients
@@ -175,4 +176,5 @@ async def enqueue_many(
         await connection.execute(sa.insert(message_tags), rows.tags)
     await connection.execute(sa.insert(recipients), rows.recipients)
     await insert_events(connection, rows.events)
+    await notify_queued(connection)  # idle nodes wake at our commit (PostgreSQL)
     return results

@@ -12,22 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from postillon.policy.model import MtaStsMode, MtaStsPolicy
 from postillon.storage.connect import Engines
-from postillon.storage.schema import Json, UtcDateTime, metadata
-
-# RFC 8461 §3.1: a policy id is 1 to 32 alphanumerics; a domain name at most 253 octets.
-POLICY_ID_LENGTH = 32
-DOMAIN_LENGTH = 253
-
-mta_sts_policies = sa.Table(
-    "mta_sts_policies",
-    metadata,
-    sa.Column("domain", sa.String(DOMAIN_LENGTH), primary_key=True),
-    sa.Column("policy_id", sa.String(POLICY_ID_LENGTH), nullable=False),
-    sa.Column("mode", sa.String(16), nullable=False),
-    sa.Column("mx", Json, nullable=False),
-    sa.Column("max_age_s", sa.Integer(), nullable=False),
-    sa.Column("fetched_at", UtcDateTime(), nullable=False),
-)
+from postillon.storage.schema import mta_sts_policies
 
 
 class SqlPolicyStore:

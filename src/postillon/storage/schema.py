@@ -318,3 +318,19 @@ webhook_attempts = sa.Table(
     sa.Column("error", sa.Text(), nullable=True),
     sa.Index(None, "endpoint_id", "id"),
 )
+
+# MTA-STS policies per recipient domain (RFC 8461 §5.1); a policy id is 1 to 32
+# alphanumerics (§3.1), a domain name at most 253 octets.
+POLICY_ID_LENGTH = 32
+DOMAIN_LENGTH = 253
+
+mta_sts_policies = sa.Table(
+    "mta_sts_policies",
+    metadata,
+    sa.Column("domain", sa.String(DOMAIN_LENGTH), primary_key=True),
+    sa.Column("policy_id", sa.String(POLICY_ID_LENGTH), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("mx", Json, nullable=False),
+    sa.Column("max_age_s", sa.Integer(), nullable=False),
+    sa.Column("fetched_at", UtcDateTime(), nullable=False),
+)

@@ -1,6 +1,7 @@
-"""Webhooks: event payloads, Standard Webhooks signing, the SSRF guard, the sender, retry rules.
+"""Webhooks: event payloads, Standard Webhooks signing, the SSRF guard, the sender, retry rules,
+endpoints and the dispatcher.
 
-Owns everything about telling a customer's HTTP endpoint what happened that needs no database:
+Owns everything about telling a customer's HTTP endpoint what happened:
 
 - ``events.py``      event types, the event record and its JSON body
 - ``filters.py``     endpoint event filters (a list of types, or ``*``)
@@ -15,7 +16,13 @@ Owns everything about telling a customer's HTTP endpoint what happened that need
 - ``result.py``      the outcome of one attempt, for the delivery log
 - ``attempt.py``     one delivery attempt: sign, send, decide
 - ``errors.py``      UnsafeTargetError, InvalidSecretError, InvalidFilterError (all permanent)
+- ``secret_box.py``  endpoint secrets sealed at rest (AES-GCM under a key derived from the master)
+- ``endpoints.py``   stored endpoints as rings, filters and public views (pure)
+- ``endpoint_errors.py`` EndpointNotFoundError, EventNotFoundError, UnresolvableHostError
+- ``service.py``     the endpoint use cases: create, list, get, update, delete, rotate, log,
+                     replay, test event (over storage/webhooks_sql.py, webhook_deliveries_sql.py)
+- ``dispatcher.py``  the loop: outbox -> fan-out -> leased sends -> log, retries, disabling
 
-It must not touch the store (the outbox and the delivery log are written by the caller from the
-results returned here) and must not import the API or services.
+The modules above ``secret_box.py`` do no store I/O; only ``service.py`` and ``dispatcher.py``
+reach the store, and only through storage/ modules. None imports the API or services.
 """

@@ -1,0 +1,46 @@
+"""What a node runs: ``postillon serve --role api|worker|all``.
+
+Owns the roles and what each one starts, so API nodes and delivery nodes can scale apart on one
+PostgreSQL database. ``api``: HTTP API, dashboard and SMTP submission (the edges that enqueue);
+no delivery engine, no webhook dispatcher. ``worker``: delivery engine and webhook dispatcher
+(the outbox is claimed under a lease, so one node sends each event); no listening socket.
+``all`` (the default): both, the single-machine setup. Every role migrates at startup (under
+the migration lock). It must not start anything itself (app.py does).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from postillon.errors import PermanentError
+
+
+class RoleError(PermanentError):
+    """An unknown role name."""
+
+
+class Role(enum.StrEnum):
+    """A node's role."""
+
+    API = "api"
+    WORKER = "worker"
+    ALL = "all"
+
+    @property
+    def runs_api(self) -> bool:
+        """Whether this node serves the HTTP API, the dashboard and SMTP submission."""
+        return self in (Role.API, Role.ALL)
+
+    @property
+    def runs_delivery(self) -> bool:
+        """Whether this node runs the delivery engine and the webhook dispatcher."""
+        return self in (Role.WORKER, Role.ALL)
+
+
+def parse_role(text: str) -> Role:
+    """The role named ``text`` (case-insensitive). Raises RoleError naming the choices."""
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        choices = "|".join(role.value for role in Role)
+        raise RoleError(f"--role: unknown role {text!r} (choose {choices})") from None
