@@ -73,15 +73,13 @@ class Node:
         self.services = Services.build(
             settings, self.store, None, self.clock, master_key=master_key
         )
-        self.api = ApiServer(
-            create_app(
-                self.services,
-                settings,
-                clock=self.clock,
-                rate_limit=RateLimit(settings.api.rate_per_s, settings.api.rate_burst),
-            ),
+        self.api_app = create_app(
+            self.services,
             settings,
+            clock=self.clock,
+            rate_limit=RateLimit(settings.api.rate_per_s, settings.api.rate_burst),
         )
+        self.api = ApiServer(self.api_app, settings)
         self.resolver = Resolver(settings.dns, self.clock)
         self.router = MxRouter(
             self.resolver,
