@@ -73,13 +73,6 @@ class Node:
         self.services = Services.build(
             settings, self.store, None, self.clock, master_key=master_key
         )
-        self.api_app = create_app(
-            self.services,
-            settings,
-            clock=self.clock,
-            rate_limit=RateLimit(settings.api.rate_per_s, settings.api.rate_burst),
-        )
-        self.api = ApiServer(self.api_app, settings)
         self.resolver = Resolver(settings.dns, self.clock)
         self.router = MxRouter(
             self.resolver,
@@ -120,6 +113,14 @@ class Node:
             owner=owner,
         )
         self._build_webhooks(settings, master_key, owner)
+        self.api_app = create_app(
+            self.services,
+            settings,
+            clock=self.clock,
+            rate_limit=RateLimit(settings.api.rate_per_s, settings.api.rate_burst),
+            webhooks=self.webhooks,
+        )
+        self.api = ApiServer(self.api_app, settings)
 
     def _build_webhooks(self, settings: Settings, master_key: MasterKey, owner: str) -> None:
         transactions = Transactions(self.store.engines, self.clock)

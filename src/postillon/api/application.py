@@ -14,9 +14,11 @@ from postillon.api.body_limit import BodyLimit, max_body_bytes
 from postillon.api.context import ApiContext
 from postillon.api.rate_limit import RateLimit, RateLimiter
 from postillon.api.routes import domains, emails
+from postillon.api.routes import webhooks as webhook_routes
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
 from postillon.services.container import Services
+from postillon.webhooks.service import WebhookService
 
 API_TITLE = "postillon"
 API_VERSION = "1"
@@ -35,8 +37,12 @@ def create_app(
     *,
     clock: Clock | None = None,
     rate_limit: RateLimit | None = None,
+    webhooks: WebhookService | None = None,
 ) -> FastAPI:
-    """The API over ``services``; ``rate_limit`` per key (default: :class:`RateLimit`)."""
+    """The API over ``services``; ``rate_limit`` per key (default: :class:`RateLimit`).
+
+    ``/v1/webhooks`` is served when ``webhooks`` (the endpoint service) is given.
+    """
     app = FastAPI(
         title=API_TITLE,
         version=API_VERSION,
@@ -45,9 +51,13 @@ def create_app(
         redoc_url=None,
     )
     limiter = RateLimiter(rate_limit or RateLimit(), clock or SystemClock())
-    app.state.postillon = ApiContext(services=services, settings=settings, limiter=limiter)
+    app.state.postillon = ApiContext(
+        services=services, settings=settings, limiter=limiter, webhooks=webhooks
+    )
     error_handlers.install(app)
     app.include_router(emails.router)
     app.include_router(domains.router)
+    if webhooks is not None:
+        app.include_router(webhook_routes.router)
     app.add_middleware(BodyLimit, limit=max_body_bytes(settings.api.max_message_bytes))
     return app

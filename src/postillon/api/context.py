@@ -1,9 +1,10 @@
 """What every route needs, and the dependency that authenticates and rate-limits a request.
 
-Owns :class:`ApiContext` (services, settings, the rate limiter; one per app, kept in
-``app.state``) and :func:`current_account`: ``Authorization: Bearer pst_...`` is checked by
-the key service on every request (a revoked key is refused at once: nothing is cached here),
-then the key's token bucket is charged. Must not decide what a key may do beyond that.
+Owns :class:`ApiContext` (services, settings, the rate limiter, the webhook endpoint service;
+one per app, kept in ``app.state``) and :func:`current_account`: ``Authorization: Bearer
+pst_...`` is checked by the key service on every request (a revoked key is refused at once:
+nothing is cached here), then the key's token bucket is charged. Must not decide what a key
+may do beyond that.
 
 SECURITY: buckets are keyed by the key's SHA-256 digest, never the key; every 401 says the
 same for a missing, malformed, unknown or revoked key, so the answer reveals nothing.
@@ -24,6 +25,7 @@ from postillon.config.settings import Settings
 from postillon.services.container import Services
 from postillon.services.keys import key_digest
 from postillon.storage.records import Account
+from postillon.webhooks.service import WebhookService
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -35,11 +37,15 @@ UNAUTHORIZED = "send a valid API key as Authorization: Bearer pst_..."
 
 @dataclass(frozen=True)
 class ApiContext:
-    """The services and settings the routes use, and the per-key rate limiter."""
+    """The services and settings the routes use, and the per-key rate limiter.
+
+    ``webhooks`` is None in an app built without the webhook endpoints (no ``/v1/webhooks``).
+    """
 
     services: Services
     settings: Settings
     limiter: RateLimiter
+    webhooks: WebhookService | None = None
 
 
 def api_context(request: Request) -> ApiContext:
