@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from postillon.clock import Clock
 from postillon.config.settings import DeliverySettings, DkimSettings
@@ -144,8 +145,9 @@ class DomainService:
             check_results=results_json(check.checks),
             dmarc_policy=check.dmarc_policy,
             activate_key_ids=activate,
+            event=_domain_event(record.name, record.status, status, check.checks),
         )
-        await self._domains.save_check(record.id, update)
+        await self._domains.save_check(record.id, update, record.account_id)
         self._signers.invalidate(account.id, record.name)
         return self._view(await self._get(account, record.name))
 
@@ -294,3 +296,25 @@ def _only_dns_errors(
         and c.status is not CheckStatus.VERIFIED
     ]
     return bool(failed) and all(c.status is CheckStatus.DNS_ERROR for c in failed)
+
+
+def _domain_event(
+    name: str, before: str, after: DomainStatus, checks: Sequence[RecordCheck]
+) -> tuple[str, dict[str, Any]] | None:
+    """``domain.verified`` when a domain becomes verified; ``domain.dns_failed`` each time a
+    check leaves it failed (with what is wrong, record by record); None otherwise."""
+    if after is DomainStatus.VERIFIED and before != DomainStatus.VERIFIED.value:
+        return "domain.verified", {"domain": name, "status": after.value}
+    if after is DomainStatus.FAILED:
+        problems = [
+            {
+                "purpose": c.spec.purpose.value,
+                "name": c.spec.name,
+                "status": c.status.value,
+                "problem": c.problem,
+            }
+            for c in checks
+            if c.status is not CheckStatus.VERIFIED
+        ]
+        return "domain.dns_failed", {"domain": name, "status": after.value, "records": problems}
+    return None

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from postillon.storage.outbox import event_row, insert_events
 from postillon.storage.schema import dkim_keys, sender_domains
 from postillon.storage.tenant_records import (
     CheckUpdate,
@@ -176,9 +177,20 @@ class SqlDomains:
             row = self._key_row(domain_id, key, self._tx.clock.now())
             await connection.execute(sa.insert(dkim_keys).values(**row))
 
-    async def save_check(self, domain_id: str, update: CheckUpdate) -> None:
-        """Write a verification run and activate the keys it names (see :func:`_activate`)."""
+    async def save_check(self, domain_id: str, update: CheckUpdate, account_id: str) -> None:
+        """Write a verification run, activate the keys it names (see :func:`_activate`) and
+        append its event to the account's outbox, all in one commit."""
         async with self._tx.write() as connection:
+            if update.event is not None:
+                event_type, payload = update.event
+                row = event_row(
+                    make_id=self._tx.new_id,
+                    now=update.checked_at,
+                    account_id=account_id,
+                    type=event_type,
+                    payload=payload,
+                )
+                await insert_events(connection, [row])
             await connection.execute(
                 sa.update(sender_domains)
                 .where(sender_domains.c.id == domain_id)

@@ -84,3 +84,6 @@ class CheckUpdate:
     check_results: Sequence[Mapping[str, Any]]
     dmarc_policy: str | None
     activate_key_ids: tuple[str, ...] = ()
+    # An outbox event for the account, written in the same commit (domain.verified when the
+    # domain becomes verified, domain.dns_failed when a check fails): (type, payload).
+    event: tuple[str, Mapping[str, Any]] | None = None

@@ -228,3 +228,22 @@ async def test_a_failed_lookup_does_not_unverify_a_domain(
     assert view.status is DomainStatus.VERIFIED
     assert by_purpose(view)["spf"] == ["dns_error"]
     assert by_purpose(view)["dkim"] == ["dns_error"]
+
+
+async def test_verification_results_reach_the_outbox_as_domain_events(
+    world: World, acme: Account, test_dns: TestDns
+) -> None:
+    domain = new_domain(test_dns, "events")
+    test_dns.add_zone(domain, "www A 192.0.2.1")
+    added = await world.services.domains.add(acme, domain)
+    await world.services.domains.verify(acme, domain)  # nothing published yet: dns_failed
+    publish(test_dns, domain, added.records)
+    await world.services.domains.verify(acme, domain)  # now verified
+    await world.services.domains.verify(acme, domain)  # still verified: no second event
+
+    events = await world.store.list_events(account_id=acme.id)
+    mine = [e for e in events if e.payload.get("domain") == domain]
+    assert [e.type for e in mine] == ["domain.dns_failed", "domain.verified"]
+    failed = {r["purpose"]: r["status"] for r in mine[0].payload["records"]}
+    assert failed["dkim"] == "missing"
+    assert failed["spf"] == "missing"
