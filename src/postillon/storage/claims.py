@@ -112,6 +112,23 @@ async def claim_due(
     ]
 
 
+async def _lock_in_id_order(
+    connection: AsyncConnection, condition: sa.ColumnElement[bool]
+) -> list[str]:
+    """Lock the matching recipients in ascending id order and return their ids.
+
+    Every writer that locks several recipients does so in id order (record_outcomes updates
+    them sorted too): a single UPDATE ... WHERE id IN (...) locks in heap order instead, and
+    two such transactions on one node (a renewal beside a recorded batch) deadlock on
+    PostgreSQL, which aborts one; a lost renewal lets the lease run out and another node send
+    the mail again. (SQLite has one writer and renders no FOR UPDATE.)
+    """
+    rows = await connection.execute(
+        sa.select(recipients.c.id).where(condition).order_by(recipients.c.id).with_for_update()
+    )
+    return list(rows.scalars())
+
+
 async def renew_lease(
     connection: AsyncConnection,
     owner: str,
@@ -122,13 +139,19 @@ async def renew_lease(
     """Extend the leases ``owner`` still holds; one run out but not yet reclaimed counts too."""
     if not recipient_ids:
         return 0
-    result = await connection.execute(
-        sa.update(recipients)
-        .where(
+    ids = await _lock_in_id_order(
+        connection,
+        sa.and_(
             recipients.c.id.in_(list(recipient_ids)),
             recipients.c.lease_owner == owner,
             recipients.c.status.in_(_ACTIVE),
-        )
+        ),
+    )
+    if not ids:
+        return 0
+    result = await connection.execute(
+        sa.update(recipients)
+        .where(recipients.c.id.in_(ids))
         .values(lease_until=now + timedelta(seconds=lease_s))
     )
     return result.rowcount
@@ -140,9 +163,15 @@ async def release_lease(
     """Drop the leases ``owner`` holds, so the recipients are due again at once."""
     if not recipient_ids:
         return 0
+    ids = await _lock_in_id_order(
+        connection,
+        sa.and_(recipients.c.id.in_(list(recipient_ids)), recipients.c.lease_owner == owner),
+    )
+    if not ids:
+        return 0
     result = await connection.execute(
         sa.update(recipients)
-        .where(recipients.c.id.in_(list(recipient_ids)), recipients.c.lease_owner == owner)
+        .where(recipients.c.id.in_(ids))
         .values(lease_owner=None, lease_until=None)
     )
     return result.rowcount

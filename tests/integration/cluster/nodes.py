@@ -27,6 +27,7 @@ from tests.support.smtp_sink import SmtpSink
 
 RECEIVER_HOSTS = tuple(f"127.0.0.{210 + i}" for i in range(5))
 NODE_SOURCES = tuple(f"127.0.0.{215 + i}" for i in range(5))
+API_PORT = 8025  # each node's API on its own source address
 _TEST_ID = re.compile(rb"^X-Test-Id: (\S+)$", re.M)
 # A transaction's dump file, while smtp-sink writes it, is already listed: count with care.
 ENQUEUE_BATCH = 500
@@ -42,14 +43,15 @@ class NodeTuning:
     poll_interval_s: float = 0.1
 
 
-def write_config(
-    path: Path, *, url: str, nameserver: str, source: str, tuning: NodeTuning
-) -> Path:
-    """A node's config file: ``url``, the test DNS, one source address, short leases."""
+def write_config(path: Path, *, url: str, nameserver: str, source: str, tuning: NodeTuning) -> Path:
+    """A node's config file: ``url``, the test DNS, one source address (also its API's),
+    short leases."""
     path.write_text(
         f"""
 [storage]
 url = "{url}"
+[api]
+listen = "{source}:{API_PORT}"
 [dns]
 nameservers = ["{nameserver}"]
 timeout_s = 3
@@ -124,7 +126,7 @@ async def start_receivers(
 
 def make_messages(account_id: str, domains: Sequence[str], count: int) -> list[NewMessage]:
     """``count`` one-recipient messages, spread over ``domains``, tagged ``m<n>``."""
-    batch = []
+    batch: list[NewMessage] = []
     for n in range(count):
         rcpt = f"r{n}@{domains[n % len(domains)]}"
         tag = f"m{n}"
@@ -152,7 +154,7 @@ def dumps_so_far(sinks: Sequence[SmtpSink]) -> int:
 
 def deliveries(sinks: Sequence[SmtpSink]) -> list[tuple[str, str]]:
     """(test id, client address) of every message every sink received."""
-    found = []
+    found: list[tuple[str, str]] = []
     for sink in sinks:
         for capture in sink.captured_messages():
             found.extend(

@@ -1,7 +1,7 @@
 """Throwaway PostgreSQL databases for tests: created per session, dropped at the end.
 
 Owns naming (``pst_test_<random>``), creating, emptying and dropping them through the server's
-admin database. The server is ``POSTILLON_TEST_PG`` (default: the CI's trust-auth server on
+admin database. The server is ``PST_TEST_PG`` (default: the CI's trust-auth server on
 127.0.0.1:5432). Must not touch any database it did not create.
 """
 
@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-ADMIN_URL = os.environ.get("POSTILLON_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+ADMIN_URL = os.environ.get("PST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 # Fail fast when the server is down, instead of hanging a test session.
 CONNECT_TIMEOUT_S = 5
 

@@ -19,7 +19,7 @@ from postillon.storage.claims import due_query
 from postillon.storage.errors import StorageError, StorageUnavailableError
 from postillon.storage.limits import LocalSlots, PgSlots, Slot, create_slots, destination_slot
 from postillon.storage.notify import NullListener, QueueListener, create_listener
-from tests.integration.storage.builders import message
+from tests.integration.storage.builders import deferred, message
 from tests.integration.storage.pg import PgDatabase
 
 LEASE_S = 300.0
@@ -28,6 +28,7 @@ CLAIMERS_PER_NODE = 4
 RECIPIENTS = 600
 # Bound on any wait for the database in these tests (a hang is a failure, not a timing).
 BOUND_S = 20
+DEADLOCK_ROUNDS = 5
 
 
 @pytest.fixture
@@ -147,6 +148,28 @@ async def test_a_renewed_lease_survives_its_first_expiry_under_contention(
     )
 
     assert all(jobs == [] for jobs in others)
+
+
+async def test_renewals_beside_recorded_batches_never_deadlock(
+    nodes: list[SqlStore], clock: FakeClock
+) -> None:
+    # Recipients inserted in random id order, so heap order differs from id order.
+    await _fill(nodes[0], 400, per_message=1)
+    for _ in range(DEADLOCK_ROUNDS):
+        ids = _ids(await nodes[0].claim_due("w", clock.now(), LEASE_S, 1000))
+        batches = [ids[start::4] for start in range(4)]
+        await asyncio.gather(
+            *(nodes[1 + n].renew_lease("w", ids, clock.now(), LEASE_S) for n in range(2)),
+            *(
+                nodes[3 + n].record_outcomes(
+                    "w", [deferred(rid, clock.now(), clock.now()) for rid in batch]
+                )
+                for n, batch in enumerate(batches[:3])
+            ),
+        )
+        await nodes[0].release_lease("w", ids)
+
+    assert len(_ids(await nodes[0].claim_due("w", clock.now(), LEASE_S, 1000))) == 400
 
 
 async def test_commits_are_synchronous(nodes: list[SqlStore]) -> None:
