@@ -34,7 +34,10 @@ from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
 from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
+from postillon.roles import Role
 from postillon.services.container import Services, load_master_key
+from postillon.storage.limits import create_slots
+from postillon.storage.notify import create_listener
 from postillon.storage.policy_sql import SqlPolicyStore
 from postillon.storage.sql_store import SqlStore
 from postillon.storage.transactions import Transactions
@@ -64,8 +67,11 @@ def node_owner() -> str:
 class Node:
     """One postillon node: the delivery engine and what it needs, over one store."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, role: Role = Role.ALL
+    ) -> None:
         self.settings = settings
+        self.role = role
         self.clock = clock or SystemClock()
         ensure_sqlite_dir(settings.storage.url)
         self.store = SqlStore.from_url(settings.storage.url, self.clock)
@@ -104,6 +110,7 @@ class Node:
             source_address=source_address_picker(settings),
         )
         owner = node_owner()
+        self.destinations = create_slots(settings.storage.url)
         self.engine = Engine(
             store=self.store,
             attempt=self.attempt,
@@ -111,6 +118,7 @@ class Node:
             retry=settings.retry,
             clock=self.clock,
             owner=owner,
+            destinations=self.destinations,
         )
         self._build_webhooks(settings, master_key, owner)
         self.api_app = create_app(
@@ -152,7 +160,11 @@ class Node:
         await self.store.migrate()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; then drain and close everything."""
+        """Serve this node's role until ``stop`` is set; then drain and close everything.
+
+        ``api`` serves HTTP only; ``worker`` delivers mail and webhooks only; ``all`` does both.
+        Every role migrates the schema first (idempotent; PostgreSQL serialises it).
+        """
         await self.migrate()
         housekeeping = [
             asyncio.create_task(_every(POOL_SWEEP_S, self.pool.expire_idle, stop)),
@@ -161,23 +173,36 @@ class Node:
                 _every(DOMAIN_RECHECK_S, self.services.sending.forget_expired_keys, stop)
             ),
         ]
-        if self.policies is not None:
+        if self.policies is not None and self.role.runs_delivery:
             housekeeping.append(
                 asyncio.create_task(_every(POLICY_REFRESH_S, self.policies.refresh_due, stop))
             )
-        await self.api.start()  # a listen address that cannot be bound stops startup here
+        if self.role.runs_api:
+            await self.api.start()  # a listen address that cannot be bound stops startup here
+        listener = create_listener(self.settings.storage.url, on_notify=self.engine.wake)
         log.info(
             "node.started",
+            role=self.role.value,
             owner=self.engine.owner,
             storage=self.settings.storage.url,
-            api=self.settings.api.listen,
+            api=self.settings.api.listen if self.role.runs_api else None,
         )
-        dispatcher = asyncio.create_task(self.dispatcher.run(stop), name="webhook-dispatcher")
+        dispatcher: asyncio.Task[None] | None = None
         try:
-            await self.engine.run(stop)
+            if self.role.runs_delivery:
+                await listener.start()  # PostgreSQL: NOTIFY on enqueue wakes this node
+                dispatcher = asyncio.create_task(
+                    self.dispatcher.run(stop), name="webhook-dispatcher"
+                )
+                await self.engine.run(stop)
+            else:
+                await stop.wait()
         finally:
-            await self.api.stop()  # no new requests; those in flight get a few seconds
-            await dispatcher  # it drains on the same stop
+            if self.role.runs_api:
+                await self.api.stop()  # no new requests; those in flight get a few seconds
+            if dispatcher is not None:
+                await dispatcher  # it drains on the same stop
+            await listener.close()
             for task in housekeeping:
                 task.cancel()
             await asyncio.gather(*housekeeping, return_exceptions=True)
@@ -191,6 +216,7 @@ class Node:
             await self.policies.aclose()
         if self.fetcher is not None:
             await self.fetcher.aclose()
+        await self.destinations.close()
         await self.services.close()
         await self.store.close()
 

@@ -17,6 +17,7 @@ from postillon.clock import SystemClock
 from postillon.config import Settings, load_settings
 from postillon.errors import ConfigError, PostillonError
 from postillon.queue.status import RecipientStatus
+from postillon.roles import Role
 from postillon.services.container import Services
 from postillon.services.domain_views import DomainStatus, DomainView
 from postillon.services.keys import ApiKeyInfo
@@ -70,24 +71,31 @@ def check_config(config: Path | None) -> None:
 
 @cli.command()
 @config_option
-def serve(config: Path | None) -> None:
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.ALL.value,
+    show_default=True,
+    help="api: HTTP only; worker: delivery and webhooks only; all: both.",
+)
+def serve(config: Path | None, role: str) -> None:
     """Run the service until SIGTERM or SIGINT (in-flight transactions are drained)."""
     settings = _settings(config)
     structlog.configure(
         processors=[structlog.processors.TimeStamper(fmt="iso"), structlog.dev.ConsoleRenderer()]
     )
     try:
-        asyncio.run(_serve(settings))
+        asyncio.run(_serve(settings, Role(role)))
     except PostillonError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, role: Role) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    node = Node(settings)
+    node = Node(settings, role=role)
     click.echo(f"postillon serving (storage {settings.storage.url}); SIGTERM stops it", err=True)
     await node.run(stop)
 

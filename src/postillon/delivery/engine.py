@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import random
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -27,6 +27,7 @@ from postillon.delivery.attempt import Attempt
 from postillon.delivery.job import DeliveryJob, FactKind, Hop, JobRecipient, RecipientFacts
 from postillon.delivery.recorder import OutcomeRecorder
 from postillon.delivery.verdicts import decide
+from postillon.storage.limits import DestinationSlots, LocalSlots, destination_slot
 from postillon.storage.protocol import Store
 from postillon.storage.records import ClaimedJob, RecipientOutcome
 
@@ -36,6 +37,9 @@ log = structlog.get_logger("postillon.delivery")
 # come in one claim (one transaction), few enough that a node does not hoard what others could
 # deliver; claimed jobs wait for a slot without sending anything.
 CLAIM_PER_SLOT = 4
+# A job does not start its session when less than this share of the lease is left: the
+# session and its commit must fit before another node may claim the recipients.
+LEASE_SAFETY_FRACTION = 0.25
 
 
 class Engine:
@@ -51,6 +55,7 @@ class Engine:
         clock: Clock,
         owner: str,
         rng: random.Random | None = None,
+        destinations: DestinationSlots | None = None,
     ) -> None:
         self._store = store
         self._attempt = attempt
@@ -69,6 +74,12 @@ class Engine:
             lambda: asyncio.Semaphore(delivery.concurrency_per_destination)
         )
         self.recorder = OutcomeRecorder(store, owner)
+        # Per-destination limits shared by every node (PostgreSQL advisory locks), on top of
+        # this node's own per-domain semaphore; always granted on a single SQLite node.
+        self._destinations = destinations or LocalSlots()
+        # When each running job's lease was last extended to (the renewer updates it).
+        self._leased_until: dict[tuple[str, str], datetime] = {}
+        self.skipped_expired = 0
         self.jobs_done = 0
 
     def wake(self) -> None:
@@ -140,18 +151,35 @@ class Engine:
         # committed (taken before the SMTP slot is given back). So at most max_parallel_jobs
         # sessions run and at most as many finished jobs await their commit: a crash can
         # duplicate only those (the remote 250 came, our record of it did not).
-        async with self._per_domain[claimed.domain]:
-            await self._slots.acquire()
-            try:
-                started_at = self._clock.now()
+        key = (claimed.message_id, claimed.domain)
+        self._leased_until[key] = claimed.lease_until
+        try:
+            async with (
+                self._per_domain[claimed.domain],
+                destination_slot(
+                    self._destinations,
+                    claimed.domain,
+                    self._delivery.concurrency_per_destination,
+                ),
+            ):
+                await self._slots.acquire()
                 try:
-                    facts = await self._attempt.run(job)
-                except Exception as error:  # a bug must not kill the loop: defer and log
-                    log.exception("attempt.crashed", message_id=job.message_id)
-                    facts = [_internal_failure(r, error) for r in job.recipients]
-                await self._unrecorded.acquire()
-            finally:
-                self._slots.release()
+                    if not self._lease_holds(key):
+                        # Waited past our lease: another node may own these recipients now.
+                        self.skipped_expired += 1
+                        log.warning("job.lease_lost", message_id=job.message_id)
+                        return
+                    started_at = self._clock.now()
+                    try:
+                        facts = await self._attempt.run(job)
+                    except Exception as error:  # a bug must not kill the loop: defer and log
+                        log.exception("attempt.crashed", message_id=job.message_id)
+                        facts = [_internal_failure(r, error) for r in job.recipients]
+                    await self._unrecorded.acquire()
+                finally:
+                    self._slots.release()
+        finally:
+            self._leased_until.pop(key, None)
         try:
             outcomes = self._decide(claimed, facts, started_at)
             await self.recorder.record(outcomes)
@@ -172,6 +200,11 @@ class Engine:
                 mx=outcome.attempt.mx_host if outcome.attempt else None,
                 reply=outcome.attempt.reply_code if outcome.attempt else None,
             )
+
+    def _lease_holds(self, key: tuple[str, str]) -> bool:
+        until = self._leased_until.get(key)
+        margin = timedelta(seconds=self._delivery.lease_s * LEASE_SAFETY_FRACTION)
+        return until is not None and self._clock.now() < until - margin
 
     def _decide(
         self, claimed: ClaimedJob, facts: list[RecipientFacts], started_at: datetime
@@ -197,14 +230,20 @@ class Engine:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(interval):
                     await stop.wait()
-            ids = [r.id for job in self._running.values() for r in job.recipients]
+            jobs = list(self._running.values())
+            ids = [r.id for job in jobs for r in job.recipients]
             if ids:
+                now = self._clock.now()
                 try:
-                    await self._store.renew_lease(
-                        self.owner, ids, self._clock.now(), self._delivery.lease_s
-                    )
+                    await self._store.renew_lease(self.owner, ids, now, self._delivery.lease_s)
                 except Exception:
                     log.exception("lease.renew_failed", count=len(ids))
+                    continue
+                until = now + timedelta(seconds=self._delivery.lease_s)
+                for job in jobs:
+                    key = (job.message_id, job.domain)
+                    if key in self._leased_until:
+                        self._leased_until[key] = until
 
     async def _drain(self) -> None:
         if not self._running:

@@ -15,12 +15,15 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
+from postillon.errors import PostillonError
 from postillon.storage.protocol import Store
 from postillon.storage.records import RecipientOutcome
 
 # The most outcomes in one commit: large enough to absorb a burst of finished jobs, small
 # enough that one transaction stays short (other nodes' claims wait for it on SQLite).
 MAX_BATCH_OUTCOMES = 2000
+# Pauses before retrying a commit that failed temporarily; together well under a lease.
+RETRY_PAUSES_S = (0.2, 0.5, 1.0)
 
 
 class OutcomeRecorder:
@@ -50,6 +53,19 @@ class OutcomeRecorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def _commit(self, outcomes: list[RecipientOutcome]) -> None:
+        """One commit, tried again after a temporary database failure (a lock timeout, a
+        lost connection): a lost record means a second delivery once the lease runs out."""
+        for pause_s in (*RETRY_PAUSES_S, None):
+            try:
+                await self._store.record_outcomes(self._owner, outcomes)
+            except PostillonError as error:
+                if not error.is_transient or pause_s is None:
+                    raise
+                await asyncio.sleep(pause_s)
+            else:
+                return
+
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
@@ -62,7 +78,7 @@ class OutcomeRecorder:
                     size += len(item[0])
                 outcomes = [o for outs, _ in batch for o in outs]
                 try:
-                    await self._store.record_outcomes(self._owner, outcomes)
+                    await self._commit(outcomes)
                 except Exception as error:
                     for _, future in batch:
                         if not future.done():

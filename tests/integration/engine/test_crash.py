@@ -69,7 +69,7 @@ master_key_file = "{db.parent / "dkim-master.key"}"
     )
 
 
-async def start_server(config: Path, log: Path) -> asyncio.subprocess.Process:
+async def start_server(config: Path, log: Path, *, role: str = "all") -> asyncio.subprocess.Process:
     with log.open("ab") as out:
         return await asyncio.create_subprocess_exec(
             sys.executable,
@@ -78,6 +78,8 @@ async def start_server(config: Path, log: Path) -> asyncio.subprocess.Process:
             "serve",
             "--config",
             str(config),
+            "--role",
+            role,
             stdout=out,
             stderr=out,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

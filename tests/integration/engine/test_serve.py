@@ -20,6 +20,7 @@ from postillon.storage.sql_store import SqlStore
 from tests.integration.engine.conftest import new_message
 from tests.integration.engine.test_crash import start_server, write_config
 from tests.support.dns_server import TestDns
+from tests.support.fixtures import ReceiverFactory
 from tests.support.hostile import HostilePeer, HostileServer
 
 pytestmark = pytest.mark.timeout(60)
@@ -119,3 +120,55 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["check-config", "--config", str(config)])
     assert result.exit_code == 1
     assert "delivery.smtp_prot: unknown setting" in result.output
+
+
+async def wait_listening(host: str, port: int, timeout_s: float = 20) -> None:
+    """Until something accepts connections on ``host:port`` (bounded)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            try:
+                _, writer = await asyncio.open_connection(host, port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
+
+
+async def test_roles_split_the_api_from_delivery(
+    tmp_path: Path, test_dns: TestDns, smtp_receiver: ReceiverFactory
+) -> None:
+    rx = await smtp_receiver("127.0.0.154")
+    origin = test_dns.new_origin("roles")
+    test_dns.add_zone(origin, "@ MX 10 mx\nmx A 127.0.0.154")
+    domain = origin.rstrip(".")
+    db, log = tmp_path / "queue.db", tmp_path / "serve.log"
+    api_config, worker_config = tmp_path / "api.toml", tmp_path / "worker.toml"
+    write_config(api_config, db, test_dns.nameserver, api_host="127.0.0.152")
+    write_config(worker_config, db, test_dns.nameserver, api_host="127.0.0.153")
+    store = SqlStore.from_url(f"sqlite:///{db}", SystemClock())
+    await store.migrate()
+    account = await store.ensure_account("roles")
+    queued = await store.enqueue(new_message(account.id, [f"r@{domain}"]))
+
+    api = await start_server(api_config, log, role="api")
+    try:
+        await wait_listening("127.0.0.152", 8025)  # the API answers...
+    finally:
+        api.send_signal(signal.SIGTERM)
+        assert await api.wait() == 0, log.read_text()[-2000:]
+    view = await store.get_message(queued.message_id)
+    assert view is not None
+    assert view.recipients[0].status is RecipientStatus.QUEUED  # ...and delivers nothing
+    assert rx.connections == 0
+
+    worker = await start_server(worker_config, log, role="worker")
+    try:
+        await rx.wait_for(1, timeout_s=20)  # the worker delivers...
+        with pytest.raises(ConnectionRefusedError):  # ...and listens on no API socket
+            await asyncio.open_connection("127.0.0.153", 8025)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert await worker.wait() == 0, log.read_text()[-2000:]
+    await store.close()
