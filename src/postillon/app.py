@@ -24,6 +24,7 @@ from postillon.api import ApiServer, create_app
 from postillon.api.rate_limit import RateLimit
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
+from postillon.dashboard import create_dashboard
 from postillon.delivery.attempt import Attempt, DeliveryConnection
 from postillon.delivery.dial import smtp_dialer, source_address_picker
 from postillon.delivery.engine import Engine
@@ -128,6 +129,7 @@ class Node:
             rate_limit=RateLimit(settings.api.rate_per_s, settings.api.rate_burst),
             webhooks=self.webhooks,
         )
+        self.api_app.mount("/dashboard", create_dashboard(self.services, self.store, self.clock))
         self.api = ApiServer(self.api_app, settings)
 
     def _build_webhooks(self, settings: Settings, master_key: MasterKey, owner: str) -> None:

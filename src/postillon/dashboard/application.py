@@ -1,0 +1,60 @@
+"""The dashboard app: builds the FastAPI sub-application the node mounts at /dashboard.
+
+:func:`create_dashboard` wires the templates, the static files (one CSS file), the session
+signer and the routes. Building it does no I/O. Must not be imported by the API package.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from postillon.clock import Clock
+from postillon.dashboard import auth_routes, domain_routes, key_routes, message_routes, views
+from postillon.dashboard.context import CsrfRefused, DashboardContext, SignInRequired
+from postillon.dashboard.session import SessionSigner
+from postillon.services.container import Services
+from postillon.storage.api_keys_sql import SqlApiKeys
+from postillon.storage.protocol import Store
+from postillon.storage.transactions import Transactions
+
+HERE = Path(__file__).parent
+# 256 bits of session secret: an HMAC-SHA256 key as long as its output.
+SECRET_OCTETS = 32
+
+
+def create_dashboard(
+    services: Services, store: Store, clock: Clock, *, secret: bytes | None = None
+) -> FastAPI:
+    """The dashboard over ``services`` and ``store``; ``secret`` signs session cookies
+    (default: random per process, so a restart signs everyone out)."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    templates = Jinja2Templates(directory=HERE / "templates")
+    views.install_filters(templates.env)
+    app.state.dashboard = DashboardContext(
+        services=services,
+        store=store,
+        keys=SqlApiKeys(Transactions(services.engines, clock)),
+        signer=SessionSigner(secret or secrets.token_bytes(SECRET_OCTETS)),
+        templates=templates,
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(auth_routes.router)
+    app.include_router(message_routes.router)
+    app.include_router(domain_routes.router)
+    app.include_router(key_routes.router)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, _: Exception) -> Response:
+        return RedirectResponse(str(request.url_for("sign_in_form")), status_code=303)
+
+    @app.exception_handler(CsrfRefused)
+    async def _csrf(_: Request, __: Exception) -> Response:
+        return HTMLResponse("<h1>Form expired</h1><p>Reload the page and try again.</p>", 403)
+
+    return app
