@@ -1,8 +1,8 @@
 """Turn an attempt's facts into what the store records: status, next try, attempt row.
 
-The meaning of a reply or failure comes from queue/ (one place for outcome rules); the next
-attempt time and expiry from queue/retry.py. This module only translates between the engine's
-facts and the store's records. It must not do I/O.
+The meaning of a reply or failure, the next attempt time and expiry all come from queue/ (one
+place for the rules: outcome.py, decision.py, retry.py). This module only translates between
+the engine's facts and the store's records. It must not do I/O.
 """
 
 from __future__ import annotations
@@ -11,16 +11,9 @@ from datetime import datetime
 
 from postillon.config.settings import RetrySettings
 from postillon.delivery.job import FactKind, RecipientFacts
-from postillon.queue.outcome import (
-    FailureFacts,
-    FailureKind,
-    Outcome,
-    ReplyFacts,
-    ReplyPhase,
-    classify,
-)
-from postillon.queue.retry import Random, next_attempt
-from postillon.queue.status import RecipientStatus
+from postillon.queue.decision import decide as decide_after_attempt
+from postillon.queue.outcome import FailureFacts, FailureKind, ReplyFacts, ReplyPhase, classify
+from postillon.queue.retry import Random
 from postillon.storage.records import AttemptRecord, RecipientOutcome
 
 
@@ -34,30 +27,23 @@ def decide(
     retry: RetrySettings,
     random: Random,
 ) -> RecipientOutcome:
-    """The store record for one recipient's attempt."""
-    verdict = classify(_queue_facts(facts))
-    status = verdict.outcome.status
-    next_at = None
-    if verdict.outcome in (Outcome.DEFERRED, Outcome.TRY_NEXT_MX):
-        decision = next_attempt(
-            created_at=created_at,
-            attempts=previous_attempts + 1,
-            now=now,
-            settings=retry,
-            random=random,
-        )
-        if decision.is_expired:
-            status = RecipientStatus.EXPIRED
-        else:
-            next_at = decision.next_attempt_at
+    """The store record for one recipient's attempt (the rules are queue/'s)."""
+    decision = decide_after_attempt(
+        classify(_queue_facts(facts)),
+        created_at=created_at,
+        attempts=previous_attempts + 1,
+        now=now,
+        settings=retry,
+        random=random,
+    )
     return RecipientOutcome(
         recipient_id=facts.recipient.recipient_id,
-        status=status,
+        status=decision.status,
         attempt=attempt_record(facts, started_at),
-        next_attempt_at=next_at,
-        bounce_class=verdict.bounce_class if status is not RecipientStatus.DELIVERED else None,
-        possible_duplicate=verdict.possible_duplicate or facts.possible_duplicate,
-        suppress=verdict.suppresses,
+        next_attempt_at=decision.next_attempt_at,
+        bounce_class=decision.bounce_class,
+        possible_duplicate=decision.possible_duplicate or facts.possible_duplicate,
+        suppress=decision.suppress,
     )
 
 
