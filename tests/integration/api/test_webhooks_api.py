@@ -9,10 +9,8 @@ through real DNS: the endpoint service gets a table resolver.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
-from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,9 +23,6 @@ import pytest
 import schemathesis
 from aiohttp import web
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -55,7 +50,8 @@ from tests.integration.api.conftest import (
     client_for,
     email,
 )
-from tests.integration.api.test_openapi import CHECKS, REQUEST_TIMEOUT_S, UNLIMITED
+from tests.integration.api.fuzzing import fuzz_operations
+from tests.integration.api.test_openapi import UNLIMITED
 from tests.support.dns_server import TestDns
 
 pytestmark = pytest.mark.timeout(60)
@@ -449,7 +445,6 @@ async def test_the_node_serves_the_webhook_routes(tmp_path: Path, test_dns: Test
 async def test_schemathesis_finds_no_server_error_in_the_webhook_routes(world: HookWorld) -> None:
     app = world.app(UNLIMITED)
     token = await world.key("fuzz")
-    loop = asyncio.get_running_loop()
     schema = schemathesis.openapi.from_dict(app.openapi())
     operations = [
         result.ok()
@@ -457,45 +452,8 @@ async def test_schemathesis_finds_no_server_error_in_the_webhook_routes(world: H
         if isinstance(result, Ok) and result.ok().path.startswith("/v1/webhooks")
     ]
     assert len(operations) == 9
-    auth = {"Authorization": f"Bearer {token}"}
-    statuses: Counter[int] = Counter()
-
     async with client_for(app) as client:
-
-        def send(case: Any) -> httpx.Response:
-            kwargs = case.as_transport_kwargs(base_url="http://api.test", headers=auth)
-            request = client.request(
-                kwargs["method"],
-                kwargs["url"],
-                params=kwargs.get("params"),
-                headers=kwargs.get("headers"),
-                json=kwargs.get("json"),
-                content=kwargs.get("data"),
-            )
-            response = asyncio.run_coroutine_threadsafe(request, loop).result(REQUEST_TIMEOUT_S)
-            statuses[response.status_code] += 1
-            return response
-
-        def fuzz(operation: Any, mode: GenerationMode) -> None:
-            @given(case=operation.as_strategy(generation_mode=mode, headers=auth))
-            @settings(
-                max_examples=FUZZ_EXAMPLES,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                suppress_health_check=list(HealthCheck),
-            )
-            def run(case: Any) -> None:
-                case.validate_response(send(case), checks=CHECKS)
-
-            try:
-                run()
-            except Unsatisfiable:
-                assert mode is GenerationMode.NEGATIVE, operation.label  # GET /v1/webhooks
-
-        for operation in operations:
-            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                await asyncio.to_thread(fuzz, operation, mode)
+        statuses = await fuzz_operations(client, operations, token, FUZZ_EXAMPLES)
     assert any(200 <= status < 300 for status in statuses), statuses
     assert statuses[404] > 0, statuses
     assert statuses[422] > 0, statuses
