@@ -16,7 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from postillon.queue.bounce import BounceClass
 from postillon.queue.status import RecipientStatus
 from postillon.services.sending import SendResult
-from postillon.storage.records import AttemptView, MessageView, Page, RecipientView
+from postillon.storage.records import (
+    AttemptView,
+    CancelResult,
+    MessageView,
+    Page,
+    RecipientView,
+)
 
 AcceptedStatus = Literal["queued", "scheduled", "suppressed"]
 
@@ -114,6 +120,19 @@ class EmailOut(_Out):
     recipients: list[RecipientOut]
 
 
+class EmailCancelled(_Out):
+    """What a cancel did: recipients that were waiting are cancelled (never sent); those being
+    delivered at that moment could not be stopped; the others had finished already."""
+
+    id: str
+    cancelled: int = Field(description="Recipients that were waiting and are now cancelled.")
+    in_flight: int = Field(
+        description="Recipients being delivered at that moment: left alone, their outcome "
+        "follows as usual."
+    )
+    finished: int = Field(description="Recipients already delivered, bounced or otherwise final.")
+
+
 class EmailPage(_Out):
     """One page of emails, newest first; pass ``next_cursor`` as ``cursor`` for the next."""
 
@@ -181,6 +200,16 @@ def email_out(view: MessageView) -> EmailOut:
         created_at=view.created_at,
         scheduled_at=view.scheduled_at,
         recipients=[recipient_out(r) for r in view.recipients],
+    )
+
+
+def email_cancelled(email_id: str, result: CancelResult) -> EmailCancelled:
+    """The JSON of a cancel's counts."""
+    return EmailCancelled(
+        id=email_id,
+        cancelled=result.cancelled,
+        in_flight=result.in_flight,
+        finished=result.finished,
     )
 
 

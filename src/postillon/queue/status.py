@@ -21,6 +21,7 @@ class RecipientStatus(StrEnum):
     EXPIRED = "expired"  # deferred until the maximum queue lifetime ran out
     SUPPRESSED = "suppressed"  # on the account's suppression list: never attempted
     FAILED = "failed"  # could not be attempted at all (broken data, account gone)
+    CANCELLED = "cancelled"  # the sender cancelled it while it waited: never sent, kept for history
 
     @property
     def is_active(self) -> bool:
@@ -42,12 +43,15 @@ _FINAL = frozenset(
         RecipientStatus.EXPIRED,
         RecipientStatus.SUPPRESSED,
         RecipientStatus.FAILED,
+        RecipientStatus.CANCELLED,
     }
 )
 
 # Rule: every allowed move is in this table; a final status has no way out.
 # QUEUED -> SUPPRESSED covers an address suppressed between enqueue and the first attempt;
-# DEFERRED -> DEFERRED is every further temporary failure.
+# DEFERRED -> DEFERRED is every further temporary failure. QUEUED/DEFERRED -> CANCELLED is the
+# sender's cancel (the store applies it only to recipients no worker holds a lease on); as a final
+# status it also refuses a late outcome from a worker whose lease ran out meanwhile.
 TRANSITIONS: dict[RecipientStatus, frozenset[RecipientStatus]] = {
     RecipientStatus.QUEUED: frozenset({RecipientStatus.DEFERRED, *_FINAL}),
     RecipientStatus.DEFERRED: frozenset({RecipientStatus.DEFERRED, *_FINAL}),

@@ -7,6 +7,7 @@ sender domain of the account -> compose (message.compose; Message-ID in the send
 An Idempotency-Key is stored with the messages in the same transaction; the same key with the
 same request fingerprint within 24 h answers the first result again, another fingerprint is a
 conflict.
+Cancelling keeps the message and its history: waiting recipients become CANCELLED.
 It must not know about HTTP, nor deliver (the engine reads the queue).
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from postillon.storage.idempotency_sql import SqlIngest
 from postillon.storage.protocol import Store
 from postillon.storage.records import (
     Account,
+    CancelResult,
     EnqueueResult,
     MessageFilter,
     MessageView,
@@ -133,15 +135,28 @@ class SendService:
             account, requests, kind=_BATCH, key_text=idempotency_key, fingerprint=fingerprint
         )
 
-    async def get(self, account: Account, email_id: str) -> MessageView:
-        """The account's message with per-recipient status and every attempt.
+    async def get(self, account: Account, email_id: str, *, with_body: bool = False) -> MessageView:
+        """The account's message with per-recipient status and every attempt (and the signed
+        bytes as sent, with ``with_body``).
 
         Raises NotFoundError for an unknown id or another account's.
         """
-        view = await self._store.get_message(email_id, account_id=account.id)
+        view = await self._store.get_message(email_id, account_id=account.id, with_body=with_body)
         if view is None:
             raise NotFoundError(f"no email {email_id}")
         return view
+
+    async def cancel(self, account: Account, email_id: str) -> CancelResult:
+        """Cancel the account's message: its waiting recipients are never sent; the message,
+        its recipients and attempts stay. Recipients being delivered right now (leased) are
+        left alone and counted as in flight.
+
+        Raises NotFoundError for an unknown id or another account's.
+        """
+        result = await self._store.cancel(email_id, self._clock.now(), account_id=account.id)
+        if result is None:
+            raise NotFoundError(f"no email {email_id}")
+        return result
 
     async def list(
         self, account: Account, filters: MessageFilter, limit: int, cursor: str | None
@@ -152,14 +167,7 @@ class SendService:
             raise InvalidMessageError(
                 [ValidationProblem("limit", f"must be between 1 and {MAX_PAGE_SIZE}")]
             )
-        scoped = MessageFilter(
-            account_id=account.id,
-            status=filters.status,
-            recipient=filters.recipient,
-            tag=filters.tag,
-            created_after=filters.created_after,
-            created_before=filters.created_before,
-        )
+        scoped = replace(filters, account_id=account.id)
         try:
             return await self._store.list_messages(scoped, limit=limit, cursor=cursor)
         except StorageError as exc:

@@ -16,6 +16,7 @@ from typing import Protocol
 from postillon.queue.status import RecipientStatus
 from postillon.storage.records import (
     Account,
+    CancelResult,
     ClaimedJob,
     EnqueueResult,
     MessageFilter,
@@ -137,6 +138,17 @@ class Store(Protocol):
 
     async def delete_message(self, message_id: str) -> bool:
         """Delete a message, its recipients and attempts; False if it did not exist."""
+        ...
+
+    async def cancel(
+        self, message_id: str, now: datetime, *, account_id: str | None = None
+    ) -> CancelResult | None:
+        """Cancel the message's waiting recipients in one transaction, keeping its history.
+
+        QUEUED/DEFERRED recipients without a live lease (at ``now``) become CANCELLED, with an
+        ``email.cancelled`` event each; leased ones are being delivered and are left alone.
+        Returns the counts, or None for no such message (or not ``account_id``'s).
+        """
         ...
 
     # Suppressions ------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 Owns turning rows into views and the listing's filters and cursor (the id of the last message
 of a page: ids sort by creation time, so "older than the cursor" needs no second column).
+Text searches (sender, subject) are substring matches in any case (``ILIKE`` on PostgreSQL,
+``lower() LIKE lower()`` on SQLite, which folds ASCII letters only), with the user's ``%`` and
+``_`` escaped so they match themselves.
 It must not write, nor open its own transaction.
 """
 
@@ -28,11 +31,14 @@ from postillon.storage.records import (
 from postillon.storage.schema import attempts, message_tags, messages, recipients
 
 _CURSOR_CHARS = frozenset("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+# The escape character of our LIKE patterns (SQLite has no default one; say it on both).
+LIKE_ESCAPE = "\\"
 
 
 def _attempt_view(number: int, row: Any) -> AttemptView:
     return AttemptView(
         number=number,
+        id=row.id,
         record=AttemptRecord(
             started_at=row.started_at,
             duration_ms=row.duration_ms,
@@ -128,6 +134,30 @@ async def get_message(
     return _message_view(message, views, message.body if with_body else None)
 
 
+def _contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own ``%``, ``_`` and escape character
+    taken literally."""
+    literal = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{literal}%"
+
+
+def _has_nul(filters: MessageFilter) -> bool:
+    """True when a text filter holds a NUL: no stored text has one, and PostgreSQL refuses
+    NUL in a string parameter (an error, where the answer is just "nothing matches")."""
+    texts = (
+        filters.recipient,
+        filters.tag,
+        filters.sender,
+        filters.subject,
+        filters.header_message_id,
+    )
+    return any("\x00" in text for text in texts if text is not None)
+
+
 def _check_cursor(cursor: str) -> None:
     if len(cursor) != ID_LENGTH or not set(cursor) <= _CURSOR_CHARS:
         raise StorageError(f"malformed cursor {cursor!r}")
@@ -141,6 +171,8 @@ async def list_messages(
     if cursor is not None:
         _check_cursor(cursor)
         query = query.where(messages.c.id < cursor)
+    if _has_nul(filters):
+        return Page(items=(), next_cursor=None)
     if filters.account_id is not None:
         query = query.where(messages.c.account_id == filters.account_id)
     if filters.created_after is not None:
@@ -167,6 +199,21 @@ async def list_messages(
                 message_tags.c.message_id == messages.c.id, message_tags.c.tag == filters.tag
             )
         )
+    if filters.sender is not None:
+        pattern = _contains(filters.sender)
+        query = query.where(
+            sa.or_(
+                messages.c.mail_from.ilike(pattern, escape=LIKE_ESCAPE),
+                messages.c.from_header.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    if filters.subject is not None:
+        query = query.where(
+            messages.c.subject.ilike(_contains(filters.subject), escape=LIKE_ESCAPE)
+        )
+    if filters.header_message_id is not None:
+        bare = filters.header_message_id.strip().removeprefix("<").removesuffix(">")
+        query = query.where(messages.c.header_message_id.in_([f"<{bare}>", bare]))
     rows = list(await connection.execute(query.order_by(messages.c.id.desc()).limit(limit + 1)))
     page, more = rows[:limit], len(rows) > limit
     by_message: dict[str, list[RecipientView]] = {row.id: [] for row in page}

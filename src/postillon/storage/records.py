@@ -149,10 +149,12 @@ class RecordResult:
 
 @dataclass(frozen=True)
 class AttemptView:
-    """An attempt as read back (the record plus its sequence number)."""
+    """An attempt as read back: the record, its sequence number per recipient (from 1) and its
+    row id (what a link to its transcript names)."""
 
     number: int
     record: AttemptRecord
+    id: int
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,20 @@ class MessageFilter:
     tag: str | None = None
     created_after: datetime | None = None  # inclusive
     created_before: datetime | None = None  # exclusive
+    sender: str | None = None  # in the envelope sender or the From header, any case
+    subject: str | None = None  # in the subject, any case
+    header_message_id: str | None = None  # the Message-ID, with or without its angle brackets
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """What a cancel did to a message's recipients: ``cancelled`` waiting ones are now
+    CANCELLED; ``in_flight`` ones were leased to a worker (being delivered) and left alone;
+    ``finished`` ones were final already."""
+
+    cancelled: int
+    in_flight: int
+    finished: int
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from postillon.clock import Clock
 from postillon.queue.status import ACTIVE_STATUSES, RecipientStatus
+from postillon.storage import cancel as cancellation
 from postillon.storage import claims, ingest, outbox, reads, suppression_list
 from postillon.storage import outcomes as outcome_rows
 from postillon.storage.connect import Engines, create_engines
@@ -28,6 +29,7 @@ from postillon.storage.migrate import upgrade_to_head
 from postillon.storage.protocol import Store
 from postillon.storage.records import (
     Account,
+    CancelResult,
     ClaimedJob,
     EnqueueResult,
     MessageFilter,
@@ -198,6 +200,14 @@ class SqlStore:
                 sa.delete(messages).where(messages.c.id == message_id)
             )
             return result.rowcount == 1
+
+    async def cancel(
+        self, message_id: str, now: datetime, *, account_id: str | None = None
+    ) -> CancelResult | None:
+        async with self._write() as connection:
+            return await cancellation.cancel(
+                connection, message_id, now=now, make_id=self._new_id, account_id=account_id
+            )
 
     async def suppress(
         self, account_id: str, address: str, reason: str, source_message_id: str | None = None

@@ -37,6 +37,7 @@ class EventType(enum.StrEnum):
     EMAIL_EXPIRED = "email.expired"
     EMAIL_SUPPRESSED = "email.suppressed"
     EMAIL_FAILED = "email.failed"
+    EMAIL_CANCELLED = "email.cancelled"
     DOMAIN_VERIFIED = "domain.verified"
     DOMAIN_DNS_FAILED = "domain.dns_failed"
 

@@ -27,6 +27,7 @@ async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
         "/v1/emails",
         "/v1/emails/batch",
         "/v1/emails/{email_id}",
+        "/v1/emails/{email_id}/cancel",
         "/v1/domains",
         "/v1/domains/{name}",
         "/v1/domains/{name}/verify",

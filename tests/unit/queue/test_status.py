@@ -1,4 +1,5 @@
-"""The status model: final statuses have no way out; active ones reach every final one."""
+"""The status model: final statuses have no way out; active ones reach every final one (a
+waiting recipient can be cancelled); every status has its webhook event type."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from postillon.queue.status import (
     can_transition,
     event_type_for,
 )
+from postillon.webhooks.events import EventType
+from postillon.webhooks.filters import EventFilter
 
 FINAL = [status for status in RecipientStatus if status.is_final]
 
@@ -33,7 +36,7 @@ def test_nothing_goes_back_to_queued() -> None:
     assert not any(can_transition(status, RecipientStatus.QUEUED) for status in RecipientStatus)
 
 
-def test_the_statuses_are_the_documented_seven() -> None:
+def test_the_statuses_are_the_documented_eight() -> None:
     assert {s.value for s in RecipientStatus} == {
         "queued",
         "deferred",
@@ -42,8 +45,33 @@ def test_the_statuses_are_the_documented_seven() -> None:
         "expired",
         "suppressed",
         "failed",
+        "cancelled",
     }
     assert {RecipientStatus.QUEUED, RecipientStatus.SUPPRESSED} == INITIAL_STATUSES
+
+
+@pytest.mark.parametrize("waiting", [RecipientStatus.QUEUED, RecipientStatus.DEFERRED], ids=str)
+def test_a_waiting_recipient_can_be_cancelled_and_stays_cancelled(
+    waiting: RecipientStatus,
+) -> None:
+    assert can_transition(waiting, RecipientStatus.CANCELLED)
+    assert RecipientStatus.CANCELLED.is_final
+    assert not RecipientStatus.CANCELLED.is_active
+    # A late answer from a worker whose lease ran out cannot revive it.
+    assert not can_transition(RecipientStatus.CANCELLED, RecipientStatus.DELIVERED)
+    assert not can_transition(RecipientStatus.CANCELLED, RecipientStatus.DEFERRED)
+
+
+@pytest.mark.parametrize("final", [s for s in FINAL if s is not RecipientStatus.CANCELLED], ids=str)
+def test_a_finished_recipient_cannot_be_cancelled(final: RecipientStatus) -> None:
+    assert not can_transition(final, RecipientStatus.CANCELLED)
+
+
+def test_every_status_event_is_a_webhook_event_type() -> None:
+    names = {event_type_for(status) for status in RecipientStatus}
+    assert names <= {t.value for t in EventType}
+    # ... so an endpoint can subscribe to each (email.cancelled included).
+    assert EventFilter.parse(sorted(names)).matches(EventType.EMAIL_CANCELLED)
 
 
 @pytest.mark.parametrize(
@@ -53,6 +81,7 @@ def test_the_statuses_are_the_documented_seven() -> None:
         pytest.param(RecipientStatus.DELIVERED, "email.delivered", id="delivered"),
         pytest.param(RecipientStatus.EXPIRED, "email.expired", id="expired"),
         pytest.param(RecipientStatus.SUPPRESSED, "email.suppressed", id="suppressed"),
+        pytest.param(RecipientStatus.CANCELLED, "email.cancelled", id="cancelled"),
     ],
 )
 def test_each_status_has_its_event_type(status: RecipientStatus, event: str) -> None:

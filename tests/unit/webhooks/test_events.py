@@ -24,6 +24,7 @@ def test_the_event_types_are_exactly_the_documented_ones() -> None:
         "email.expired",
         "email.suppressed",
         "email.failed",
+        "email.cancelled",
         "domain.verified",
         "domain.dns_failed",
     }

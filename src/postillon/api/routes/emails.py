@@ -1,4 +1,4 @@
-"""``/v1/emails``: send one, send a batch, read one back, list them.
+"""``/v1/emails``: send one, send a batch, read one back, list and search them, cancel one.
 
 A send answers 202 only after the sending service returned, which it does only after the
 commit: the id in the answer is durable. ``Idempotency-Key`` binds the key to the SHA-256 of
@@ -20,9 +20,11 @@ from postillon.api.email_schema import Rfc3339, SendEmailBody
 from postillon.api.email_views import (
     BatchAccepted,
     EmailAccepted,
+    EmailCancelled,
     EmailOut,
     EmailPage,
     accepted,
+    email_cancelled,
     email_out,
     email_page,
 )
@@ -123,6 +125,21 @@ async def get_email(email_id: str, account: CurrentAccount, context: Context) ->
     return email_out(await context.services.sending.get(account, email_id))
 
 
+@router.post(
+    "/{email_id}/cancel",
+    summary="Cancel an email's waiting recipients",
+    responses=error_responses(401, 404, 422, 429, 503),
+)
+async def cancel_email(email_id: str, account: CurrentAccount, context: Context) -> EmailCancelled:
+    """Recipients still queued or deferred are cancelled (status ``cancelled``, an
+    ``email.cancelled`` event each) and never sent; the email, its recipients and attempts are
+    kept. A recipient being delivered at this moment cannot be stopped: it is counted in
+    ``in_flight``. Cancelling again is harmless. 404 for an unknown id, and for another
+    account's."""
+    result = await context.services.sending.cancel(account, email_id)
+    return email_cancelled(email_id, result)
+
+
 @router.get(
     "",
     summary="List emails, newest first",
@@ -140,6 +157,24 @@ async def list_emails(
         Query(max_length=MAX_QUERY_CHARS, description="At least one recipient with this address."),
     ] = None,
     tag: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS)] = None,
+    sender: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_QUERY_CHARS,
+            description="Part of the envelope sender or the From address, in any case.",
+        ),
+    ] = None,
+    subject: Annotated[
+        str | None,
+        Query(max_length=MAX_QUERY_CHARS, description="Part of the subject, in any case."),
+    ] = None,
+    message_id: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_QUERY_CHARS,
+            description="The Message-ID header field, with or without its angle brackets.",
+        ),
+    ] = None,
     created_after: Annotated[Rfc3339 | None, Query(description="Inclusive, RFC 3339.")] = None,
     created_before: Annotated[Rfc3339 | None, Query(description="Exclusive, RFC 3339.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -152,6 +187,9 @@ async def list_emails(
         tag=tag,
         created_after=created_after,
         created_before=created_before,
+        sender=sender,
+        subject=subject,
+        header_message_id=message_id,
     )
     page = await context.services.sending.list(account, filters, limit, cursor)
     return email_page(page)
