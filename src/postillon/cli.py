@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +22,7 @@ from postillon.roles import Role
 from postillon.services.container import Services
 from postillon.services.domain_views import DomainStatus, DomainView
 from postillon.services.keys import ApiKeyInfo
+from postillon.services.users import DashboardUserInfo
 from postillon.storage.sql_store import SqlStore
 
 T = TypeVar("T")
@@ -312,3 +314,94 @@ def domains_show(config: Path | None, account: str, name: str | None) -> None:
 
     for view in _with_services(_settings(config), work):
         _echo_domain(view)
+
+
+# -- Dashboard users (services) ---------------------------------------------------------------
+
+password_stdin_option = click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@cli.group()
+def users() -> None:
+    """Add, list and remove people who sign in to the dashboard with a password."""
+
+
+@users.command("add")
+@config_option
+@account_option
+@password_stdin_option
+@click.argument("email")
+def users_add(config: Path | None, account: str, password_stdin: bool, email: str) -> None:
+    """Add a dashboard user to the account (created if new); the password is asked twice."""
+    settings = _settings(config)
+    password = _password(password_stdin)
+
+    async def work(services: Services) -> DashboardUserInfo:
+        owner = await services.keys.account_named(account)
+        return await services.users.add(owner, email, password)
+
+    info = _with_services(settings, work)
+    click.echo(f"added {info.email} to account {account}")
+
+
+@users.command("list")
+@config_option
+@account_option
+def users_list(config: Path | None, account: str) -> None:
+    """The account's dashboard users, with creation and last sign-in."""
+
+    async def work(services: Services) -> list[DashboardUserInfo]:
+        owner = await services.keys.account_named(account)
+        return await services.users.list(owner.id)
+
+    for info in _with_services(_settings(config), work):
+        seen = (
+            info.last_sign_in_at.isoformat(timespec="seconds") if info.last_sign_in_at else "never"
+        )
+        click.echo(
+            f"{info.email}  created {info.created_at.isoformat(timespec='seconds')}"
+            f"  last sign-in {seen}"
+        )
+
+
+@users.command("remove")
+@config_option
+@account_option
+@click.argument("email")
+def users_remove(config: Path | None, account: str, email: str) -> None:
+    """Remove a dashboard user: their sessions end at once."""
+
+    async def work(services: Services) -> None:
+        owner = await services.keys.account_named(account)
+        await services.users.remove(owner.id, email)
+
+    _with_services(_settings(config), work)
+    click.echo(f"removed {email}")
+
+
+@users.command("set-password")
+@config_option
+@account_option
+@password_stdin_option
+@click.argument("email")
+def users_set_password(config: Path | None, account: str, password_stdin: bool, email: str) -> None:
+    """Give a dashboard user a new password: their older sessions end."""
+    settings = _settings(config)
+    password = _password(password_stdin)
+
+    async def work(services: Services) -> None:
+        owner = await services.keys.account_named(account)
+        await services.users.set_password(owner.id, email, password)
+
+    _with_services(settings, work)
+    click.echo(f"set a new password for {email}")

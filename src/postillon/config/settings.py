@@ -7,10 +7,12 @@ contract of the config file; new keys may join, existing ones keep their names.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Section(BaseModel):
@@ -123,6 +125,49 @@ class DkimSettings(_Section):
     ed25519: bool = False
 
 
+# An HMAC-SHA256 key shorter than its 256-bit output weakens it.
+MIN_SESSION_SECRET_OCTETS = 32
+
+
+def session_secret_octets(text: str) -> bytes:
+    """The octets of a base64 session secret; raises ValueError (never quoting the value)
+    when it is not base64 or shorter than :data:`MIN_SESSION_SECRET_OCTETS`."""
+    try:
+        octets = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be base64 (e.g. of 32 random octets)") from None
+    if len(octets) < MIN_SESSION_SECRET_OCTETS:
+        raise ValueError(
+            f"must be the base64 of at least {MIN_SESSION_SECRET_OCTETS} octets"
+            f" (this one holds {len(octets)})"
+        )
+    return octets
+
+
+class DashboardSettings(_Section):
+    """The web dashboard served at /dashboard."""
+
+    # The base64 of at least 32 octets signing session cookies; when absent, a random secret
+    # per process (a restart signs everyone out, and nodes behind one load balancer disagree).
+    # Make one with: openssl rand -base64 32
+    session_secret: str | None = Field(default=None, repr=False)
+    # Failed sign-ins allowed per client address, and per email or key prefix, in the window
+    # below, before sign-in answers 429 (counted in memory on each node).
+    sign_in_attempts: int = Field(default=10, ge=1)
+    sign_in_window_s: float = Field(default=900.0, gt=0)
+
+    @field_validator("session_secret")
+    @classmethod
+    def _secret_is_long_base64(cls, value: str | None) -> str | None:
+        if value is not None:
+            session_secret_octets(value)
+        return value
+
+    def secret_octets(self) -> bytes | None:
+        """The decoded ``session_secret``, or None when it is not set."""
+        return None if self.session_secret is None else session_secret_octets(self.session_secret)
+
+
 class Settings(_Section):
     """All of postillon's settings."""
 
@@ -135,3 +180,4 @@ class Settings(_Section):
     mta_sts: MtaStsSettings = MtaStsSettings()
     webhooks: WebhookSettings = WebhookSettings()
     dkim: DkimSettings = DkimSettings()
+    dashboard: DashboardSettings = DashboardSettings()

@@ -2,7 +2,8 @@
 
 ``Services.build(settings, store, resolver, clock)`` opens the tenant tables on the configured
 database (sharing the Store's engines), loads or creates the DKIM master key, and
-wires :class:`ApiKeyService`, :class:`DomainService` and :class:`SendService`.
+wires :class:`ApiKeyService`, :class:`DomainService`, :class:`SendService` and
+:class:`DashboardUserService`.
 It must not start tasks (the composition root schedules :meth:`DomainService.recheck_due`).
 """
 
@@ -20,8 +21,10 @@ from postillon.services.domains import DomainService
 from postillon.services.keys import ApiKeyService
 from postillon.services.sending import SendService
 from postillon.services.signers import SignerCache
+from postillon.services.users import DashboardUserService
 from postillon.storage.api_keys_sql import SqlApiKeys
 from postillon.storage.connect import Engines, create_engines
+from postillon.storage.dashboard_users_sql import SqlDashboardUsers
 from postillon.storage.domains_sql import SqlDomains
 from postillon.storage.idempotency_sql import SqlIngest
 from postillon.storage.protocol import Store
@@ -44,6 +47,7 @@ class Services:
     keys: ApiKeyService
     domains: DomainService
     sending: SendService
+    users: DashboardUserService
     engines: Engines
     owns_engines: bool = True
 
@@ -91,6 +95,7 @@ class Services:
                 api=settings.api,
                 clock=clock,
             ),
+            users=DashboardUserService(SqlDashboardUsers(transactions), clock),
             engines=engines,
             owns_engines=engines is not shared,
         )

@@ -150,6 +150,7 @@ attempts = sa.Table(
     sa.Column("reply_text", sa.Text(), nullable=False),
     sa.Column("transcript", sa.Text(), nullable=True),
     sa.Index(None, "recipient_id", "id"),
+    sa.Index(None, "started_at"),  # the overview's time windows (0006)
 )
 
 events = sa.Table(
@@ -333,4 +334,22 @@ mta_sts_policies = sa.Table(
     sa.Column("mx", Json, nullable=False),
     sa.Column("max_age_s", sa.Integer(), nullable=False),
     sa.Column("fetched_at", UtcDateTime(), nullable=False),
+)
+
+# -- People who sign in to the dashboard with an email and a password (0005) ------------------
+
+# An argon2 PHC string is about 100 characters; room for stronger parameters.
+PASSWORD_HASH_LENGTH = 255
+
+dashboard_users = sa.Table(
+    "dashboard_users",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("email", sa.String(ADDRESS_LENGTH), nullable=False, unique=True),  # lower case
+    sa.Column("password_hash", sa.String(PASSWORD_HASH_LENGTH), nullable=False),  # argon2id
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("password_changed_at", UtcDateTime(), nullable=False),
+    sa.Column("last_sign_in_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "account_id", "email"),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from postillon.cli import cli
 
@@ -70,3 +70,52 @@ def test_domains_show_of_another_accounts_domain_fails(config: Path) -> None:
 
     assert result.exit_code == 1
     assert "no domain shop.example" in result.output
+
+
+def invoke(config: Path, args: list[str], stdin: str = "") -> Result:
+    return CliRunner().invoke(cli, [*args[:2], "--config", str(config), *args[2:]], input=stdin)
+
+
+def test_users_add_list_set_password_remove(config: Path) -> None:
+    password = "correct horse battery"
+    added = invoke(config, ["users", "add", "--account", "acme", "Ann@Example.com"],
+                   f"{password}\n{password}\n")  # fmt: skip
+    reset = invoke(
+        config,
+        ["users", "set-password", "--account", "acme", "--password-stdin", "ann@example.com"],
+        "another long password\n",
+    )
+    [listed] = run(config, "users", "list", "--account", "acme").splitlines()
+    removed = run(config, "users", "remove", "--account", "acme", "ann@example.com")
+
+    assert added.exit_code == 0, added.output
+    assert "added ann@example.com to account acme" in added.output
+    assert password not in added.output
+    assert reset.exit_code == 0, reset.output
+    assert listed.startswith("ann@example.com  created 20")
+    assert listed.endswith("last sign-in never")
+    assert removed.strip() == "removed ann@example.com"
+    assert run(config, "users", "list", "--account", "acme") == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "problem"),
+    [
+        (["add", "--password-stdin", "ann@example.com"], "short\n", "at least 12 characters"),
+        (["add", "--password-stdin", "not-an-email"], "long enough password\n", "not a valid"),
+        (["remove", "nobody@example.com"], "", "no dashboard user nobody@example.com"),
+        (
+            ["set-password", "--password-stdin", "nobody@example.com"],
+            "long enough password\n",
+            "no dashboard user",
+        ),
+    ],
+    ids=["short-password", "bad-email", "remove-unknown", "reset-unknown"],
+)
+def test_users_commands_say_what_is_wrong(
+    config: Path, args: list[str], stdin: str, problem: str
+) -> None:
+    result = invoke(config, ["users", args[0], "--account", "acme", *args[1:]], stdin)
+
+    assert result.exit_code == 1
+    assert problem in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,18 @@ def test_toml_file_and_env_override(tmp_path: Path) -> None:
         pytest.param("[delivery]\nsmtp_port = 0\n", {}, "delivery.smtp_port", id="out-of-range"),
         pytest.param("", {"POSTILLON_DNS__TIMEOUT_S": "soon"}, "dns.timeout_s", id="env-bad"),
         pytest.param("", {"POSTILLON_DSN__X": "1"}, "dsn: unknown", id="env-unknown"),
+        pytest.param(
+            '[dashboard]\nsession_secret = "c2hvcnQ="\n',
+            {},
+            "dashboard.session_secret",
+            id="session-secret-short",
+        ),
+        pytest.param(
+            "",
+            {"POSTILLON_DASHBOARD__SESSION_SECRET": "not base64!"},
+            "dashboard.session_secret",
+            id="session-secret-not-base64",
+        ),
     ],
 )
 def test_bad_config_names_the_key(
@@ -64,3 +77,21 @@ def test_settings_are_frozen() -> None:
     settings = load_settings()
     with pytest.raises(ValueError, match="frozen"):
         settings.delivery.smtp_port = 26
+
+
+def test_a_session_secret_is_decoded_and_never_shown(tmp_path: Path) -> None:
+    secret = base64.b64encode(b"s" * 32).decode()
+    cfg = tmp_path / "ok.toml"
+    cfg.write_text(f'[dashboard]\nsession_secret = "{secret}"\n')
+    settings = load_settings(cfg, {})
+    assert settings.dashboard.secret_octets() == b"s" * 32
+    assert secret not in repr(settings)
+
+
+def test_a_bad_session_secret_is_not_quoted_in_the_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[dashboard]\nsession_secret = "dG9vLXNob3J0LXNlY3JldA=="\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cfg, {})
+    assert "dG9vLXNob3J0LXNlY3JldA" not in str(caught.value)
+    assert "at least 32 octets (this one holds 16)" in str(caught.value)
