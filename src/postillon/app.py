@@ -129,7 +129,16 @@ class Node:
             rate_limit=RateLimit(settings.api.rate_per_s, settings.api.rate_burst),
             webhooks=self.webhooks,
         )
-        self.api_app.mount("/dashboard", create_dashboard(self.services, self.store, self.clock))
+        self.api_app.mount(
+            "/dashboard",
+            create_dashboard(
+                self.services,
+                self.store,
+                self.clock,
+                webhooks=self.webhooks,
+                settings=settings.dashboard,
+            ),
+        )
         self.api = ApiServer(self.api_app, settings)
 
     def _build_webhooks(self, settings: Settings, master_key: MasterKey, owner: str) -> None:

@@ -15,13 +15,26 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from postillon.clock import Clock
-from postillon.dashboard import auth_routes, domain_routes, key_routes, message_routes, views
+from postillon.config.settings import DashboardSettings
+from postillon.dashboard import (
+    auth_routes,
+    domain_routes,
+    key_routes,
+    message_routes,
+    overview_routes,
+    suppression_routes,
+    user_routes,
+    views,
+    webhook_routes,
+)
 from postillon.dashboard.context import CsrfRefused, DashboardContext, SignInRequired
 from postillon.dashboard.session import SessionSigner
+from postillon.dashboard.sign_in_limit import SignInLimiter
 from postillon.services.container import Services
 from postillon.storage.api_keys_sql import SqlApiKeys
 from postillon.storage.protocol import Store
 from postillon.storage.transactions import Transactions
+from postillon.webhooks.service import WebhookService
 
 HERE = Path(__file__).parent
 # 256 bits of session secret: an HMAC-SHA256 key as long as its output.
@@ -29,29 +42,56 @@ SECRET_OCTETS = 32
 
 
 def create_dashboard(
-    services: Services, store: Store, clock: Clock, *, secret: bytes | None = None
+    services: Services,
+    store: Store,
+    clock: Clock,
+    *,
+    webhooks: WebhookService,
+    settings: DashboardSettings | None = None,
+    secret: bytes | None = None,
 ) -> FastAPI:
-    """The dashboard over ``services`` and ``store``; ``secret`` signs session cookies
-    (default: random per process, so a restart signs everyone out)."""
+    """The dashboard over ``services``, ``store`` and ``webhooks``; ``secret`` signs session
+    cookies (default: ``[dashboard] session_secret``, else random per process, so a restart
+    signs everyone out)."""
+    settings = settings or DashboardSettings()
+    secret = secret or settings.secret_octets() or secrets.token_bytes(SECRET_OCTETS)
+    transactions = Transactions(services.engines, clock)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=HERE / "templates")
     views.install_filters(templates.env)
     app.state.dashboard = DashboardContext(
         services=services,
         store=store,
-        keys=SqlApiKeys(Transactions(services.engines, clock)),
-        signer=SessionSigner(secret or secrets.token_bytes(SECRET_OCTETS)),
+        keys=SqlApiKeys(transactions),
+        signer=SessionSigner(secret),
         templates=templates,
+        webhooks=webhooks,
+        transactions=transactions,
+        clock=clock,
+        settings=settings,
+        limiter=SignInLimiter(settings.sign_in_attempts, settings.sign_in_window_s, clock),
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth_routes.router)
+    app.include_router(overview_routes.router)
     app.include_router(message_routes.router)
     app.include_router(domain_routes.router)
     app.include_router(key_routes.router)
+    app.include_router(user_routes.router)
+    app.include_router(suppression_routes.router)
+    app.include_router(webhook_routes.router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, _: Exception) -> Response:
-        return RedirectResponse(str(request.url_for("sign_in_form")), status_code=303)
+        target = request.url_for("sign_in_form")
+        if request.method == "GET":
+            # Come back here after signing in: the path inside the dashboard, with its query.
+            inside = request.url.path.removeprefix(request.scope.get("root_path") or "")
+            if request.url.query:
+                inside += "?" + request.url.query
+            if inside not in ("", "/"):
+                target = target.include_query_params(next=inside)
+        return RedirectResponse(str(target), status_code=303)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(_: Request, __: Exception) -> Response:

@@ -1,59 +1,98 @@
-"""Sign-in with an API key and sign-out.
+"""Sign-in (a dashboard user's email and password, or an API key), sign-out, and the start page.
 
-The form posts the key once; the answer sets an HttpOnly, SameSite=Strict cookie holding the
-key's signed digest (see :mod:`.session`), never the key. A wrong key gets the same message
-whatever was wrong. Must not keep the key anywhere.
+A good sign-in sets an HttpOnly, SameSite=Strict cookie holding a signed claim (see
+:mod:`.session`): a key's digest or a user's id, never the key or the password. Every failure
+gets the same message, whatever was wrong, so the page does not tell which emails or keys
+exist. A sign-in posted from another site (its Origin header) is refused, against login
+CSRF. Failed sign-ins are counted per client address and per email or key prefix; past the
+configured number the page answers 429 with Retry-After, even for the right password. After a
+sign-in the browser goes back to the page that asked for it (a path inside the dashboard only),
+else to the overview. Must not keep the key or the password anywhere.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from postillon.dashboard.context import Context, SignedIn, check_csrf, render
-from postillon.dashboard.session import COOKIE_NAME
+from postillon.dashboard.context import Context, DashboardContext, SignedIn, check_csrf, render
+from postillon.dashboard.session import COOKIE_NAME, SessionClaim, SessionKind
 from postillon.services.keys import key_digest
 
 router = APIRouter()
-WRONG_KEY = "That API key is not valid (unknown, mistyped or revoked)."
-# A session lasts a working day; signing in again is one paste.
-SESSION_MAX_AGE_S = 12 * 3600
+WRONG_CREDENTIALS = "Those sign-in details are not valid (unknown, mistyped or revoked)."
+# Characters of an API key that identify it for throttling (its public prefix).
+KEY_PREFIX_CHARS = 12
+# Longest "next" path kept across sign-in.
+MAX_NEXT_CHARS = 2000
 
 
 @router.get("/", include_in_schema=False)
 async def home(request: Request) -> Response:
-    """The dashboard's start page: the message list."""
-    return RedirectResponse(str(request.url_for("messages")), status_code=303)
+    """The dashboard's start page: the overview."""
+    return RedirectResponse(str(request.url_for("overview")), status_code=303)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-async def sign_in_form(request: Request, context: Context) -> HTMLResponse:
+async def sign_in_form(
+    request: Request, context: Context, next_path: Annotated[str, Query(alias="next")] = ""
+) -> HTMLResponse:
     """The sign-in form."""
-    return render(context, request, "sign_in.html", None, error=None)
+    return render(context, request, "sign_in.html", None, error=None, next=safe_next(next_path))
 
 
 @router.post("/sign-in")
 async def sign_in(
-    request: Request, context: Context, api_key: Annotated[str, Form()] = ""
+    request: Request,
+    context: Context,
+    *,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    api_key: Annotated[str, Form()] = "",
+    next_path: Annotated[str, Form(alias="next")] = "",
 ) -> Response:
-    """Check the key, then set the session cookie and go to the messages."""
+    """Check the email and password, or the key; then set the session cookie and go on."""
+    if not same_origin(request):
+        # Login CSRF: another site must not sign this browser in to someone else's account.
+        return HTMLResponse("<h1>Sign-in refused</h1><p>Sign in from this site.</p>", 403)
+    target = safe_next(next_path)
     token = api_key.strip()
-    account = await context.services.keys.authenticate(token)
-    if account is None:
-        return render(context, request, "sign_in.html", None, status_code=401, error=WRONG_KEY)
-    response = RedirectResponse(str(request.url_for("messages")), status_code=303)
-    response.set_cookie(
+    identity = f"key:{token[:KEY_PREFIX_CHARS]}" if token else f"email:{email.strip().lower()}"
+    throttle_keys = (f"ip:{_client(request)}", identity)
+    wait_s = context.limiter.retry_after_s(*throttle_keys)
+    if wait_s is not None:
+        minutes = max(1, math.ceil(wait_s / 60))
+        response = render(
+            context, request, "sign_in.html", None, status_code=429, next=target,
+            error=f"Too many failed sign-ins. Try again in {minutes} minute(s).",
+        )  # fmt: skip
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
+        return response
+    claim = await _claim(context, token, email, password)
+    if claim is None:
+        context.limiter.record_failure(*throttle_keys)
+        return render(
+            context, request, "sign_in.html", None, status_code=401, error=WRONG_CREDENTIALS,
+            next=target,
+        )  # fmt: skip
+    destination = str(request.url_for("overview"))
+    if target:
+        destination = (request.scope.get("root_path") or "") + target
+    signed_in = RedirectResponse(destination, status_code=303)
+    signed_in.set_cookie(
         COOKIE_NAME,
-        context.signer.cookie_for(key_digest(token)),
-        max_age=SESSION_MAX_AGE_S,
+        context.signer.cookie_for(claim),
+        max_age=int(context.signer.lifetime.total_seconds()),
         path=request.scope.get("root_path") or "/",
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
     )
-    return response
+    return signed_in
 
 
 @router.post("/sign-out")
@@ -65,3 +104,42 @@ async def sign_out(
     response = RedirectResponse(str(request.url_for("sign_in_form")), status_code=303)
     response.delete_cookie(COOKIE_NAME, path=request.scope.get("root_path") or "/")
     return response
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the form came from another site (the Origin header names
+    another host); True when it came from here or the client sends no Origin."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def safe_next(path: str) -> str:
+    """``path`` when it is a path inside the dashboard (so sign-in cannot send the browser to
+    another site), else the empty string."""
+    if not path.startswith("/") or path.startswith("//") or len(path) > MAX_NEXT_CHARS:
+        return ""
+    if any(c in path for c in "\\\r\n\t") or not path.isprintable():
+        return ""
+    return path
+
+
+async def _claim(
+    context: DashboardContext, token: str, email: str, password: str
+) -> SessionClaim | None:
+    now = context.clock.now()
+    if token:
+        if await context.services.keys.authenticate(token) is None:
+            return None
+        return SessionClaim(SessionKind.KEY, key_digest(token), now)
+    if not email.strip() or not password:
+        return None
+    found = await context.services.users.authenticate(email, password)
+    if found is None:
+        return None
+    return SessionClaim(SessionKind.USER, found[0].id, now)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,9 +1,10 @@
 """What every dashboard page needs, and the dependency that finds the signed-in account.
 
 Owns :class:`DashboardContext` (services, store, the key table, the session signer, the
-templates; one per dashboard app, in ``app.state``), :func:`signed_in` (the session cookie's
-key digest looked up on every request: unknown or revoked sends the browser to sign in) and
-:func:`render`. Must not decide what a page shows.
+sign-in limiter, the templates; one per dashboard app, in ``app.state``), :func:`signed_in`
+(the session cookie's claim looked up on every request: an unknown or revoked key, a removed
+user or a password changed since the sign-in sends the browser to sign in) and :func:`render`.
+Must not decide what a page shows.
 """
 
 from __future__ import annotations
@@ -15,11 +16,16 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from postillon.dashboard.session import COOKIE_NAME, SessionSigner
+from postillon.clock import Clock
+from postillon.config.settings import DashboardSettings
+from postillon.dashboard.session import COOKIE_NAME, SessionClaim, SessionKind, SessionSigner
+from postillon.dashboard.sign_in_limit import SignInLimiter
 from postillon.services.container import Services
 from postillon.storage.api_keys_sql import SqlApiKeys
 from postillon.storage.protocol import Store
 from postillon.storage.records import Account
+from postillon.storage.transactions import Transactions
+from postillon.webhooks.service import WebhookService
 
 
 class SignInRequired(Exception):
@@ -39,16 +45,23 @@ class DashboardContext:
     keys: SqlApiKeys
     signer: SessionSigner
     templates: Jinja2Templates
+    webhooks: WebhookService
+    transactions: Transactions  # for the dashboard's own read models (stats, lists)
+    clock: Clock
+    settings: DashboardSettings
+    limiter: SignInLimiter
 
 
 @dataclass(frozen=True)
 class Session:
-    """The signed-in account, the digest of the key it signed in with, the CSRF token."""
+    """The signed-in account, what signed in (an API key's id or a user's email), the claim of
+    the cookie and the session's CSRF token."""
 
     account: Account
-    key_digest: str
-    key_id: str
+    claim: SessionClaim
     csrf: str
+    key_id: str | None = None
+    user_email: str | None = None
 
 
 def dashboard_context(request: Request) -> DashboardContext:
@@ -59,20 +72,25 @@ def dashboard_context(request: Request) -> DashboardContext:
 async def signed_in(
     request: Request, context: Annotated[DashboardContext, Depends(dashboard_context)]
 ) -> Session:
-    """The session of ``request``; raises SignInRequired without a live key behind it."""
-    digest = context.signer.digest_from(request.cookies.get(COOKIE_NAME))
-    if digest is None:
+    """The session of ``request``; raises SignInRequired without a live key or user behind it."""
+    claim = context.signer.claim_from(request.cookies.get(COOKIE_NAME), context.clock.now())
+    if claim is None:
         raise SignInRequired
-    found = await context.keys.find_by_digest(digest)
-    if found is None or found[0].revoked_at is not None:
+    csrf = context.signer.csrf_token(claim)
+    if claim.kind is SessionKind.KEY:
+        found = await context.keys.find_by_digest(claim.subject)
+        if found is None or found[0].revoked_at is not None:
+            raise SignInRequired
+        return Session(found[1], claim, csrf, key_id=found[0].id)
+    user = await context.services.users.session_user(claim.subject)
+    if user is None or user[0].password_changed_at > claim.issued_at:
         raise SignInRequired
-    record, account = found
-    return Session(account, digest, record.id, context.signer.csrf_token(digest))
+    return Session(user[1], claim, csrf, user_email=user[0].email)
 
 
 def check_csrf(context: DashboardContext, session: Session, token: str) -> None:
     """Raise CsrfRefused unless ``token`` is the session's CSRF token."""
-    if not context.signer.csrf_ok(session.key_digest, token):
+    if not context.signer.csrf_ok(session.claim, token):
         raise CsrfRefused
 
 

@@ -1,53 +1,99 @@
-"""The dashboard session: a signed cookie naming the signed-in API key by its digest.
+"""The dashboard session: a signed cookie naming who signed in, and when.
 
-The cookie holds the key's SHA-256 digest (never the key), signed with HMAC-SHA256 under a
-per-node secret; every request looks the digest up again, so a revoked key is signed out at
-once. The CSRF token of a session is derived from the same secret and digest. Must not do
-I/O or know about HTTP routing.
+The cookie names either an API key, by its SHA-256 digest (never the key), or a dashboard user,
+by id, with the time the session was issued; it is signed with HMAC-SHA256 under the node's
+session secret (``[dashboard] session_secret``, so nodes sharing it agree and a restart keeps
+everyone signed in). The server refuses a cookie issued more than :data:`SESSION_LIFETIME` ago,
+whatever the browser kept. Each request looks the key or user up again (see
+:mod:`.context`): a revoked key, a removed user or a password changed after the issue time ends
+the session at once. The CSRF token of a session is derived from the same secret and the whole
+claim, so each sign-in gets its own. Must not do I/O or know about HTTP routing.
 """
 
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import hmac
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 COOKIE_NAME = "postillon_session"
-# A SHA-256 digest in hex is 64 characters: anything else is not a session.
-_DIGEST_HEX_CHARS = 64
+# A working day: signing in again each morning is one password or one paste.
+SESSION_LIFETIME = timedelta(hours=12)
+# Nodes' clocks may disagree a little: a cookie issued this far "in the future" still counts.
+CLOCK_SKEW = timedelta(minutes=5)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# kind . subject (hex digest or id) . issue time in µs since 1970 (16 digits: until 2286) . tag
+_COOKIE = re.compile(r"([ku])\.([0-9A-Za-z]{1,64})\.([0-9]{1,16})\.([A-Za-z0-9_-]{43})")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+class SessionKind(enum.StrEnum):
+    """What signed in: an API key or a dashboard user."""
+
+    KEY = "k"
+    USER = "u"
+
+
+@dataclass(frozen=True)
+class SessionClaim:
+    """What a session cookie says: its kind, its subject (a key digest in hex, or a user id)
+    and when it was issued."""
+
+    kind: SessionKind
+    subject: str
+    issued_at: datetime
 
 
 class SessionSigner:
     """Signs and checks session cookies and CSRF tokens under one secret."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, lifetime: timedelta = SESSION_LIFETIME) -> None:
         self._secret = secret
+        self.lifetime = lifetime
 
-    def cookie_for(self, key_digest: str) -> str:
-        """The cookie value for a session of the key with ``key_digest``."""
-        tag = self._tag(b"session:" + key_digest.encode("ascii"))
-        return f"{key_digest}.{_b64(tag)}"
+    def cookie_for(self, claim: SessionClaim) -> str:
+        """The cookie value carrying ``claim``."""
+        payload = _payload(claim)
+        return f"{payload}.{_b64(self._tag(b'session:', payload))}"
 
-    def digest_from(self, cookie: str | None) -> str | None:
-        """The key digest of a well-signed cookie; None for a missing or forged one."""
-        if not cookie or "." not in cookie:
+    def claim_from(self, cookie: str | None, now: datetime) -> SessionClaim | None:
+        """The claim of a well-signed, unexpired cookie; None for a missing, malformed,
+        forged or expired one, or one issued later than ``now`` allows."""
+        match = _COOKIE.fullmatch(cookie or "")
+        if match is None:
             return None
-        digest, _, tag_text = cookie.partition(".")
-        if len(digest) != _DIGEST_HEX_CHARS or not all(c in "0123456789abcdef" for c in digest):
+        kind_text, subject, issued_text, tag_text = match.groups()
+        kind = SessionKind(kind_text)
+        if kind is SessionKind.KEY and _DIGEST.fullmatch(subject) is None:
             return None
-        expected = _b64(self._tag(b"session:" + digest.encode("ascii")))
-        return digest if hmac.compare_digest(expected, tag_text) else None
+        claim = SessionClaim(kind, subject, _EPOCH + int(issued_text) * _MICROSECOND)
+        expected = _b64(self._tag(b"session:", _payload(claim)))
+        if not hmac.compare_digest(expected, tag_text):
+            return None
+        if now - claim.issued_at >= self.lifetime or claim.issued_at - now > CLOCK_SKEW:
+            return None
+        return claim
 
-    def csrf_token(self, key_digest: str) -> str:
+    def csrf_token(self, claim: SessionClaim) -> str:
         """The CSRF token every form of this session carries."""
-        return _b64(self._tag(b"csrf:" + key_digest.encode("ascii")))
+        return _b64(self._tag(b"csrf:", _payload(claim)))
 
-    def csrf_ok(self, key_digest: str, token: str) -> bool:
+    def csrf_ok(self, claim: SessionClaim, token: str) -> bool:
         """True when ``token`` is this session's CSRF token."""
-        return hmac.compare_digest(self.csrf_token(key_digest), token)
+        return hmac.compare_digest(self.csrf_token(claim), token)
 
-    def _tag(self, data: bytes) -> bytes:
-        return hmac.new(self._secret, data, hashlib.sha256).digest()
+    def _tag(self, purpose: bytes, payload: str) -> bytes:
+        return hmac.new(self._secret, purpose + payload.encode("ascii"), hashlib.sha256).digest()
+
+
+def _payload(claim: SessionClaim) -> str:
+    micros = (claim.issued_at - _EPOCH) // _MICROSECOND
+    return f"{claim.kind.value}.{claim.subject}.{micros}"
 
 
 def _b64(data: bytes) -> str:

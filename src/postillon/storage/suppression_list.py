@@ -3,7 +3,8 @@
 Owns the list's rows. Addresses are compared in lower case: receivers treat local parts
 case-insensitively in practice, and a customer who bounced on ``Bob@x`` must not reach ``bob@x``.
 Inserts ignore an address already listed, with each dialect's own ON CONFLICT DO NOTHING (two
-nodes may bounce the same address at once).
+nodes may bounce the same address at once). :func:`page_for` reads the list a page at a time
+(newest first, keyset on created time then address) with an optional address search.
 It must not open its own transactions.
 """
 
@@ -11,16 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postillon.storage.records import Suppression
-from postillon.storage.schema import suppressions
+from postillon.storage.schema import messages, suppressions
 
 # Bound on bound parameters per IN (...): far below SQLite's and PostgreSQL's limits.
 IN_CHUNK = 500
+# The escape character of our LIKE patterns (SQLite has no default one; say it on both).
+LIKE_ESCAPE = "\\"
 
 
 def address_key(address: str) -> str:
@@ -96,13 +100,72 @@ async def list_for(connection: AsyncConnection, account_id: str, limit: int) -> 
         .order_by(suppressions.c.created_at.desc(), suppressions.c.address)
         .limit(limit)
     )
-    return [
-        Suppression(
-            account_id=row.account_id,
-            address=row.address,
-            reason=row.reason,
-            source_message_id=row.source_message_id,
-            created_at=row.created_at,
+    return [_suppression(row) for row in rows]
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with its ``%``, ``_`` and escape character
+    taken literally."""
+    literal = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{literal}%"
+
+
+async def page_for(
+    connection: AsyncConnection,
+    account_id: str,
+    *,
+    search: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[tuple[Suppression, str | None]]:
+    """Up to ``limit`` of the account's rows, newest first, each with the subject of its
+    source message (None when there is none, or it is gone or another account's).
+
+    ``search`` matches anywhere in the address, in any case (addresses are stored in lower
+    case, so the search is lowered too: the same answer on both dialects). ``after`` is the
+    (created time, address) of the last row of the page before.
+    """
+    source = sa.and_(
+        messages.c.id == suppressions.c.source_message_id,
+        messages.c.account_id == suppressions.c.account_id,
+    )
+    query = (
+        sa.select(suppressions, messages.c.id.label("source_id"), messages.c.subject)
+        .select_from(suppressions.outerjoin(messages, source))
+        .where(suppressions.c.account_id == account_id)
+    )
+    if search:
+        # PostgreSQL refuses NUL in a text parameter; no stored address holds one.
+        if "\x00" in search:
+            return []
+        pattern = like_contains(address_key(search))
+        query = query.where(suppressions.c.address.like(pattern, escape=LIKE_ESCAPE))
+    if after is not None:
+        created_at, address = after
+        query = query.where(
+            sa.or_(
+                suppressions.c.created_at < created_at,
+                sa.and_(suppressions.c.created_at == created_at, suppressions.c.address > address),
+            )
         )
+    rows = await connection.execute(
+        query.order_by(suppressions.c.created_at.desc(), suppressions.c.address).limit(limit)
+    )
+    return [
+        (_suppression(row), (row.subject or "") if row.source_id is not None else None)
         for row in rows
     ]
+
+
+def _suppression(row: Any) -> Suppression:
+    return Suppression(
+        account_id=row.account_id,
+        address=row.address,
+        reason=row.reason,
+        source_message_id=row.source_message_id,
+        created_at=row.created_at,
+    )

@@ -1,6 +1,7 @@
 """The dashboard in a real browser (JavaScript off) over a real node: sign in with an API key,
 verify a domain whose records are in the (knot) test DNS, see a message delivered over STARTTLS
-with its TLS badge, search, retry and cancel a deferred message, create and revoke keys.
+with its TLS badge, search, retry and cancel a deferred message (it stays, cancelled), create
+and revoke keys.
 Screenshots go to tests/artifacts/dashboard/ for review."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from postillon.app import Node
 from postillon.message.model import OutgoingEmail
 from postillon.services.sending import SendRequest
 from postillon.storage.records import Account
+from tests.e2e.dashboard.browsing import sign_in
 from tests.e2e.dashboard.conftest import ARTIFACTS, DEAD_MX_ADDRESS, MX_ADDRESS, Served
 from tests.integration.services.conftest import new_domain
 from tests.integration.services.publish import publish
@@ -39,10 +41,9 @@ async def _shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-async def _sign_in(page: Page, served: Served, token: str) -> None:
-    await page.goto(f"{served.base_url}/sign-in")
+async def _key_on_this_page(page: Page, token: str) -> None:
     await page.get_by_label("API key").fill(token)
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign in with the key").click()
 
 
 async def test_sign_in_verify_see_tls_search_retry_and_revoke(
@@ -68,11 +69,12 @@ async def test_sign_in_verify_see_tls_search_retry_and_revoke(
 
     # A protected page sends the browser to sign in; a wrong key is refused.
     await page.goto(f"{served.base_url}/messages")
-    await expect(page).to_have_url(re.compile(r"/dashboard/sign-in$"))
-    await _sign_in(page, served, "pst_not-a-key")
+    await expect(page).to_have_url(re.compile(r"/dashboard/sign-in\?next=%2Fmessages$"))
+    await _key_on_this_page(page, "pst_not-a-key")
     await expect(page.get_by_role("alert")).to_contain_text("not valid")
     await _shot(page, "01-sign-in-refused")
-    await _sign_in(page, served, served.token)
+    # The failed attempt kept the way back: signing in lands on the page that asked.
+    await _key_on_this_page(page, served.token)
     await expect(page.get_by_role("heading", name="Messages")).to_be_visible()
     cookie = next(c for c in await page.context.cookies() if c["name"] == "postillon_session")
     assert cookie["httpOnly"] is True
@@ -131,7 +133,7 @@ async def test_sign_in_verify_see_tls_search_retry_and_revoke(
         "deferred"
     )
     await page.get_by_role("button", name="Retry now").click()
-    await expect(page.get_by_role("status")).to_contain_text("1 recipient(s) made due now")
+    await expect(page.get_by_role("status")).to_contain_text("1 recipient made due now")
     [waiting] = await node.store.list_queue(limit=10)
     assert waiting.next_attempt_at is not None
     assert waiting.next_attempt_at <= node.clock.now()
@@ -139,11 +141,17 @@ async def test_sign_in_verify_see_tls_search_retry_and_revoke(
     await _shot(page, "05-retried-phone")
     await page.set_viewport_size(LAPTOP)
 
-    # Cancel deletes it: nothing more is sent and the list no longer shows it.
-    await page.get_by_role("button", name="Cancel and delete").click()
-    await expect(page.get_by_role("heading", name="Messages")).to_be_visible()
-    await expect(page.get_by_role("link", name="Order 43")).to_have_count(0)
+    # Cancel stops it and keeps it: nothing more is sent, and the message, its recipient
+    # (now cancelled) and its attempt stay visible.
+    await page.get_by_role("button", name="Cancel sending").click()
+    await expect(page.get_by_role("status")).to_contain_text("1 recipient cancelled")
+    carol = page.get_by_role("region", name=re.compile(f"carol@{dead}"))
+    await expect(carol).to_contain_text("cancelled")
+    await expect(carol.get_by_text("Attempt 1")).to_be_visible()
+    await expect(page.get_by_role("button", name="Cancel sending")).to_be_disabled()
     assert await node.store.list_queue(limit=10) == []
+    await page.get_by_role("link", name="Messages").click()
+    await expect(page.get_by_role("link", name="Order 43")).to_be_visible()
 
     # A new key is shown once; revoking the session's own key signs the browser out.
     await page.get_by_role("link", name="API keys").click()
@@ -155,15 +163,15 @@ async def test_sign_in_verify_see_tls_search_retry_and_revoke(
     await expect(page.locator("#new-key")).to_have_count(0)
     await expect(page.get_by_role("button", name="Revoke")).to_have_count(2)
     await page.get_by_role("button", name=f"Revoke {served.token[:12]}").click()
-    await expect(page).to_have_url(re.compile(r"/dashboard/sign-in$"))
+    await expect(page).to_have_url(re.compile(r"/dashboard/sign-in\?next=%2Fkeys$"))
     assert await node.services.keys.authenticate(served.token) is None
-    await _sign_in(page, served, new_key)
+    await sign_in(page, served, new_key)
     await page.get_by_role("link", name="API keys").click()
     await expect(page.get_by_text("revoked", exact=True)).to_have_count(1)
     await _shot(page, "07-revoked")
     await page.get_by_role("button", name="Sign out").click()
     await page.goto(f"{served.base_url}/keys")
-    await expect(page).to_have_url(re.compile(r"/dashboard/sign-in$"))
+    await expect(page).to_have_url(re.compile(r"/dashboard/sign-in\?next=%2Fkeys$"))
 
 
 async def test_forms_without_the_csrf_token_are_refused(served: Served) -> None:
@@ -183,12 +191,13 @@ async def test_a_forged_cookie_is_sent_to_sign_in(served: Served) -> None:
     async with httpx.AsyncClient(base_url=served.base_url, cookies=cookies, timeout=10) as client:
         answer = await client.get("/messages")
     assert answer.status_code == 303
-    assert answer.headers["location"].endswith("/dashboard/sign-in")
+    assert answer.headers["location"].endswith("/dashboard/sign-in?next=%2Fmessages")
 
 
 async def test_with_javascript_htmx_swaps_pages_in_place(served: Served, browser: Browser) -> None:
     page = await browser.new_page()
-    await _sign_in(page, served, served.token)
+    await sign_in(page, served)
+    await page.get_by_role("link", name="Messages").click()
     await expect(page.get_by_role("heading", name="Messages")).to_be_visible()
     await page.wait_for_function("typeof window.htmx === 'object'")
     await page.evaluate("window.notReloaded = true")

@@ -1,0 +1,107 @@
+"""Webhook actions on one endpoint: rotate its signing secret (the new one shown once, the old
+one signing beside it for the overlap), replay a logged event, send a test event now.
+
+The test event's result (status, duration, error) is shown on the endpoint page that answers
+the form; a replay is queued for the dispatcher, so its page says so and the log shows the
+attempt once it is made. Must not send or sign anything itself: the webhook service does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from postillon.dashboard.context import Context, SignedIn, check_csrf
+from postillon.dashboard.webhook_pages import back_to, endpoint_page, find_endpoint, not_found
+from postillon.dashboard.webhook_views import EVENT_ID, Problem, send_outcome
+from postillon.webhooks.endpoint_errors import EndpointNotFoundError, EventNotFoundError
+from postillon.webhooks.events import EventType
+
+router = APIRouter()
+Text = Annotated[str, Form()]
+
+
+@router.post(
+    "/webhooks/{endpoint_id}/rotate-secret", response_class=HTMLResponse, name="rotate_webhook"
+)
+async def rotate_secret(
+    request: Request, context: Context, session: SignedIn, endpoint_id: str, csrf: Text = ""
+) -> Response:
+    """A new signing secret, shown on this answer only (not stored by the browser)."""
+    check_csrf(context, session, csrf)
+    if await find_endpoint(context, session, endpoint_id) is None:
+        return not_found(context, request, session)
+    try:
+        rotated = await context.webhooks.rotate_secret(session.account.id, endpoint_id)
+    except EndpointNotFoundError:
+        return not_found(context, request, session)
+    return await endpoint_page(
+        context,
+        request,
+        session,
+        rotated.endpoint,
+        new_secret=rotated.secret,
+        rotated=True,
+    )
+
+
+@router.post("/webhooks/{endpoint_id}/test", response_class=HTMLResponse, name="test_webhook")
+async def send_test_event(
+    *,
+    request: Request,
+    context: Context,
+    session: SignedIn,
+    endpoint_id: str,
+    csrf: Text = "",
+    event_type: Text = EventType.EMAIL_DELIVERED.value,
+) -> Response:
+    """Send a signed test event of the chosen type now, once; show how it went."""
+    check_csrf(context, session, csrf)
+    endpoint = await find_endpoint(context, session, endpoint_id)
+    if endpoint is None:
+        return not_found(context, request, session)
+    try:
+        kind = EventType(event_type)
+    except ValueError:
+        problem = Problem("event_type", f"{event_type[:60]!r} is not an event type.")
+        return await endpoint_page(
+            context, request, session, endpoint, status_code=422, problem=problem
+        )
+    try:
+        result = await context.webhooks.send_test(session.account.id, endpoint.id, kind)
+    except EndpointNotFoundError:
+        return not_found(context, request, session)
+    return await endpoint_page(
+        context, request, session, endpoint, outcome=send_outcome(result), tested=kind.value
+    )
+
+
+@router.post("/webhooks/{endpoint_id}/replay", name="replay_webhook")
+async def replay_event(
+    *,
+    request: Request,
+    context: Context,
+    session: SignedIn,
+    endpoint_id: str,
+    csrf: Text = "",
+    event_id: Text = "",
+) -> Response:
+    """Queue the event for the endpoint again (same webhook-id and body, retried as usual)."""
+    check_csrf(context, session, csrf)
+    endpoint = await find_endpoint(context, session, endpoint_id)
+    if endpoint is None:
+        return not_found(context, request, session)
+    try:
+        if EVENT_ID.fullmatch(event_id) is None:
+            raise EventNotFoundError(f"no event {event_id[:60]!r}")
+        await context.webhooks.replay(session.account.id, endpoint.id, event_id)
+    except EndpointNotFoundError:
+        return not_found(context, request, session)
+    except EventNotFoundError:
+        text = f"There is no event {event_id[:60]!r} to replay (test events are not kept)."
+        return await endpoint_page(
+            context, request, session, endpoint, status_code=404, problem=Problem("", text)
+        )
+    return back_to(request, endpoint.id, done="replayed", event=event_id)
