@@ -154,30 +154,29 @@ class Engine:
         key = (claimed.message_id, claimed.domain)
         self._leased_until[key] = claimed.lease_until
         try:
+            # The SMTP slot and the destination's shared slot are taken together, never one
+            # while waiting for the other (see destination_slot).
             async with (
                 self._per_domain[claimed.domain],
                 destination_slot(
                     self._destinations,
                     claimed.domain,
                     self._delivery.concurrency_per_destination,
+                    local=self._slots,
                 ),
             ):
-                await self._slots.acquire()
+                if not self._lease_holds(key):
+                    # Waited past our lease: another node may own these recipients now.
+                    self.skipped_expired += 1
+                    log.warning("job.lease_lost", message_id=job.message_id)
+                    return
+                started_at = self._clock.now()
                 try:
-                    if not self._lease_holds(key):
-                        # Waited past our lease: another node may own these recipients now.
-                        self.skipped_expired += 1
-                        log.warning("job.lease_lost", message_id=job.message_id)
-                        return
-                    started_at = self._clock.now()
-                    try:
-                        facts = await self._attempt.run(job)
-                    except Exception as error:  # a bug must not kill the loop: defer and log
-                        log.exception("attempt.crashed", message_id=job.message_id)
-                        facts = [_internal_failure(r, error) for r in job.recipients]
-                    await self._unrecorded.acquire()
-                finally:
-                    self._slots.release()
+                    facts = await self._attempt.run(job)
+                except Exception as error:  # a bug must not kill the loop: defer and log
+                    log.exception("attempt.crashed", message_id=job.message_id)
+                    facts = [_internal_failure(r, error) for r in job.recipients]
+                await self._unrecorded.acquire()
         finally:
             self._leased_until.pop(key, None)
         try:

@@ -149,15 +149,40 @@ class PgSlots:
 
 @asynccontextmanager
 async def destination_slot(
-    slots: DestinationSlots, domain: str, limit: int, poll_s: float = SLOT_POLL_S
+    slots: DestinationSlots,
+    domain: str,
+    limit: int,
+    poll_s: float = SLOT_POLL_S,
+    *,
+    local: asyncio.Semaphore | None = None,
 ) -> AsyncIterator[Slot]:
-    """Hold a slot of ``domain`` for the block, waiting (polling) while all are taken."""
-    # Polling, not an event: the slot is freed by another process.
-    while (slot := await slots.try_acquire(domain, limit)) is None:  # noqa: ASYNC110
+    """Hold a slot of ``domain`` for the block (and one of ``local``, this node's own limit,
+    when given), polling while all are taken.
+
+    Never holds one while waiting for the other: a node whose jobs queue behind its own limit
+    must not sit on a destination's shared slots that other nodes could use (hold-and-wait
+    starved a whole node that way), nor a local slot while the destination is busy.
+    """
+    while True:
+        if local is not None:
+            await local.acquire()
+        try:
+            slot = await slots.try_acquire(domain, limit)
+        except BaseException:
+            if local is not None:
+                local.release()
+            raise
+        if slot is not None:
+            break
+        if local is not None:
+            local.release()
+        # Polling, not an event: the slot is freed by another process.
         await asyncio.sleep(poll_s)
     try:
         yield slot
     finally:
+        if local is not None:
+            local.release()
         await slots.release(slot)
 
 

@@ -296,6 +296,38 @@ async def test_destination_slot_waits_for_a_free_slot(
     assert await first.try_acquire("busy.test", 1) is not None  # given back after the block
 
 
+async def test_a_node_waiting_on_its_own_limit_holds_no_shared_slot(
+    two_nodes_slots: tuple[PgSlots, PgSlots],
+) -> None:
+    """Hold-and-wait starved a node: jobs queued behind their node's job limit sat on the
+    destination's shared slots. Waiting for the local limit must hold no shared slot, and
+    waiting for a shared slot must hold no local one."""
+    first, second = two_nodes_slots
+    local = asyncio.Semaphore(1)
+    await local.acquire()  # this node's only job slot is busy
+    entered = asyncio.Event()
+
+    async def queued_job() -> None:
+        async with destination_slot(first, "busy.test", 1, poll_s=0.01, local=local):
+            entered.set()
+
+    task = asyncio.create_task(queued_job())
+    for _ in range(5):
+        await asyncio.sleep(0.02)
+    other_node = await second.try_acquire("busy.test", 1)
+    assert other_node is not None  # the queued job did not take the only shared slot
+    local.release()
+    for _ in range(5):
+        await asyncio.sleep(0.02)
+    assert not entered.is_set()
+    assert not local.locked()  # polling for the shared slot, it holds no local slot either
+    await second.release(other_node)
+    async with asyncio.timeout(BOUND_S):
+        await task
+    assert entered.is_set()
+    assert not local.locked()
+
+
 async def test_a_slot_query_on_a_dead_server_is_temporary(pg_url: str) -> None:
     slots = PgSlots(pg_url.replace("127.0.0.1:5432", "127.0.0.1:1"))
     with pytest.raises(StorageUnavailableError):
