@@ -3,7 +3,8 @@
 Owns :class:`DashboardContext` (services, store, the key table, the session signer, the
 sign-in limiter, the templates; one per dashboard app, in ``app.state``), :func:`signed_in`
 (the session cookie's claim looked up on every request: an unknown or revoked key, a removed
-user or a password changed since the sign-in sends the browser to sign in) and :func:`render`.
+user or a password changed since the sign-in sends the browser to sign in), :func:`render`
+and :func:`not_found`.
 Must not decide what a page shows.
 """
 
@@ -106,6 +107,11 @@ def render(
     return context.templates.TemplateResponse(
         request, template, {"session": session, **values}, status_code=status_code
     )
+
+
+def not_found(context: DashboardContext, request: Request, session: Session) -> HTMLResponse:
+    """The not-found page (404): an unknown thing and another account's read the same."""
+    return render(context, request, "not_found.html", session, status_code=404)
 
 
 Context = Annotated[DashboardContext, Depends(dashboard_context)]

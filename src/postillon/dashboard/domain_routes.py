@@ -14,7 +14,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from postillon.dashboard.context import Context, DashboardContext, SignedIn, check_csrf, render
+from postillon.dashboard.context import (
+    Context,
+    DashboardContext,
+    SignedIn,
+    check_csrf,
+    not_found,
+    render,
+)
 from postillon.dashboard.record_rows import record_rows
 from postillon.domains.errors import InvalidDomainError, NoSourceAddressesError
 from postillon.errors import PostillonError
@@ -25,6 +32,8 @@ router = APIRouter()
 VERIFY_ERRORS = {
     "NoSourceAddressesError": "this node has no sending addresses configured (ask the operator)",
 }
+# What the domain service raises for a name the account has no domain by (or no domain at all).
+NO_SUCH_DOMAIN = (NotFoundError, InvalidDomainError)
 
 
 async def _list_page(
@@ -92,8 +101,8 @@ async def show_domain(
     """One domain: the records to publish, what DNS holds, their status."""
     try:
         domain = await context.services.domains.get(session.account, name)
-    except (NotFoundError, InvalidDomainError):
-        return render(context, request, "not_found.html", session, status_code=404)
+    except NO_SUCH_DOMAIN:
+        return not_found(context, request, session)
     problem = VERIFY_ERRORS.get(error, "the DNS lookups failed; try again shortly") if error else ""
     return render(
         context,
@@ -120,8 +129,8 @@ async def verify(
     target = str(request.url_for("domain", name=name))
     try:
         await context.services.domains.verify(session.account, name)
-    except (NotFoundError, InvalidDomainError):
-        return render(context, request, "not_found.html", session, status_code=404)
+    except NO_SUCH_DOMAIN:
+        return not_found(context, request, session)
     except PostillonError as exc:
         return RedirectResponse(f"{target}?error={type(exc).__name__}", status_code=303)
     return RedirectResponse(target, status_code=303)
@@ -139,7 +148,7 @@ async def delete_domain(
     check_csrf(context, session, csrf)
     try:
         await context.services.domains.delete(session.account, name)
-    except (NotFoundError, InvalidDomainError):
-        return render(context, request, "not_found.html", session, status_code=404)
+    except NO_SUCH_DOMAIN:
+        return not_found(context, request, session)
     target = request.url_for("domains")
     return RedirectResponse(f"{target}?{urlencode({'deleted': name})}", status_code=303)

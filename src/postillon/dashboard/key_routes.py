@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from postillon.dashboard.context import Context, SignedIn, check_csrf, render
+from postillon.dashboard.context import Context, SignedIn, check_csrf, not_found, render
 from postillon.services.errors import NotFoundError
 
 router = APIRouter()
@@ -49,5 +49,5 @@ async def revoke_key(
     try:
         await context.services.keys.revoke(session.account.id, key_id)
     except NotFoundError:
-        return render(context, request, "not_found.html", session, status_code=404)
+        return not_found(context, request, session)
     return RedirectResponse(str(request.url_for("keys")), status_code=303)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from postillon.dashboard.context import Context, SignedIn, render
+from postillon.dashboard.context import Context, SignedIn, not_found, render
 from postillon.message.parts import read_parts
 from postillon.services.errors import NotFoundError
 from postillon.storage.records import AttemptView, MessageView
@@ -71,7 +71,7 @@ async def transcript(
         message = None
     found = _attempt(message, attempt_id) if message is not None else None
     if message is None or found is None:
-        return render(context, request, "not_found.html", session, status_code=404)
+        return not_found(context, request, session)
     address, attempt = found
     inline = "HX-Request" in request.headers and "HX-Boosted" not in request.headers
     response = render(

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from postillon.dashboard import message_content_routes
-from postillon.dashboard.context import Context, SignedIn, check_csrf, render
+from postillon.dashboard.context import Context, SignedIn, check_csrf, not_found, render
 from postillon.dashboard.message_views import (
     STATUSES,
     cancelled_done,
@@ -75,7 +75,7 @@ async def show_message(
     try:
         message = await context.services.sending.get(session.account, message_id, with_body=True)
     except NotFoundError:
-        return render(context, request, "not_found.html", session, status_code=404)
+        return not_found(context, request, session)
     waiting = any(r.status.is_active for r in message.recipients)
     return render(
         context,
@@ -103,7 +103,7 @@ async def retry(
     try:
         await context.services.sending.get(session.account, message_id)
     except NotFoundError:
-        return render(context, request, "not_found.html", session, status_code=404)
+        return not_found(context, request, session)
     count = await context.store.retry_now(message_id)
     target = request.url_for("message", message_id=message_id)
     return RedirectResponse(f"{target}?done=retried-{count}", status_code=303)
@@ -123,6 +123,6 @@ async def cancel(
     try:
         result = await context.services.sending.cancel(session.account, message_id)
     except NotFoundError:
-        return render(context, request, "not_found.html", session, status_code=404)
+        return not_found(context, request, session)
     target = request.url_for("message", message_id=message_id)
     return RedirectResponse(f"{target}?done={cancelled_done(result)}", status_code=303)

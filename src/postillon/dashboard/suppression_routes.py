@@ -37,8 +37,10 @@ def _service(context: DashboardContext) -> SuppressionService:
     return SuppressionService(context.store, SqlSuppressions(context.transactions))
 
 
-def _done_url(request: Request, done: str, address: str) -> str:
-    return f"{request.url_for('suppressions')}?{urlencode({'done': done, 'address': address})}"
+def _done(request: Request, done: str, address: str) -> RedirectResponse:
+    """Back to the list (303), saying what was done to ``address``."""
+    query = urlencode({"done": done, "address": address})
+    return RedirectResponse(f"{request.url_for('suppressions')}?{query}", status_code=303)
 
 
 async def _page(
@@ -113,9 +115,7 @@ async def add_suppression(
             else "Type the address to add."
         )
         return await _page(context, request, session, status_code=422, error=problem, typed=address)
-    return RedirectResponse(
-        _done_url(request, "added" if added else "listed", listed), status_code=303
-    )
+    return _done(request, "added" if added else "listed", listed)
 
 
 @router.post("/suppressions/remove", name="remove_suppression")
@@ -129,7 +129,4 @@ async def remove_suppression(
     """Take an address off the account's list: mail to it is sent again."""
     check_csrf(context, session, csrf)
     removed = await _service(context).remove(session.account, address)
-    return RedirectResponse(
-        _done_url(request, "removed" if removed else "absent", address.strip().lower()),
-        status_code=303,
-    )
+    return _done(request, "removed" if removed else "absent", address.strip().lower())

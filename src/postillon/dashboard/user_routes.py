@@ -18,6 +18,7 @@ from postillon.dashboard.context import (
     Session,
     SignedIn,
     check_csrf,
+    not_found,
     render,
 )
 from postillon.services.errors import NotFoundError
@@ -68,7 +69,7 @@ async def set_password(
     except InvalidUserError as error:
         return await _page(context, request, session, 422, error=f"{email}: {error}")
     except NotFoundError:
-        return render(context, request, "not_found.html", session, status_code=404)
+        return not_found(context, request, session)
     return RedirectResponse(str(request.url_for("users")), status_code=303)
 
 
@@ -85,7 +86,7 @@ async def remove_user(
     try:
         await context.services.users.remove(session.account.id, email)
     except NotFoundError:
-        return render(context, request, "not_found.html", session, status_code=404)
+        return not_found(context, request, session)
     return RedirectResponse(str(request.url_for("users")), status_code=303)
 
 

@@ -13,14 +13,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from postillon.dashboard.context import Context, SignedIn, check_csrf
-from postillon.dashboard.webhook_pages import back_to, endpoint_page, find_endpoint, not_found
+from postillon.dashboard.context import Context, SignedIn, check_csrf, not_found
+from postillon.dashboard.webhook_pages import back_to, endpoint_page, load_endpoint
 from postillon.dashboard.webhook_views import EVENT_ID, Problem, send_outcome
 from postillon.webhooks.endpoint_errors import EndpointNotFoundError, EventNotFoundError
 from postillon.webhooks.events import EventType
 
 router = APIRouter()
 Text = Annotated[str, Form()]
+EVENT_TYPES = frozenset(kind.value for kind in EventType)
 
 
 @router.post(
@@ -31,10 +32,9 @@ async def rotate_secret(
 ) -> Response:
     """A new signing secret, shown on this answer only (not stored by the browser)."""
     check_csrf(context, session, csrf)
-    if await find_endpoint(context, session, endpoint_id) is None:
-        return not_found(context, request, session)
     try:
-        rotated = await context.webhooks.rotate_secret(session.account.id, endpoint_id)
+        endpoint = await load_endpoint(context, session, endpoint_id)
+        rotated = await context.webhooks.rotate_secret(session.account.id, endpoint.id)
     except EndpointNotFoundError:
         return not_found(context, request, session)
     return await endpoint_page(
@@ -59,17 +59,14 @@ async def send_test_event(
 ) -> Response:
     """Send a signed test event of the chosen type now, once; show how it went."""
     check_csrf(context, session, csrf)
-    endpoint = await find_endpoint(context, session, endpoint_id)
-    if endpoint is None:
-        return not_found(context, request, session)
     try:
+        endpoint = await load_endpoint(context, session, endpoint_id)
+        if event_type not in EVENT_TYPES:
+            problem = Problem("event_type", f"{event_type[:60]!r} is not an event type.")
+            return await endpoint_page(
+                context, request, session, endpoint, status_code=422, problem=problem
+            )
         kind = EventType(event_type)
-    except ValueError:
-        problem = Problem("event_type", f"{event_type[:60]!r} is not an event type.")
-        return await endpoint_page(
-            context, request, session, endpoint, status_code=422, problem=problem
-        )
-    try:
         result = await context.webhooks.send_test(session.account.id, endpoint.id, kind)
     except EndpointNotFoundError:
         return not_found(context, request, session)
@@ -90,10 +87,8 @@ async def replay_event(
 ) -> Response:
     """Queue the event for the endpoint again (same webhook-id and body, retried as usual)."""
     check_csrf(context, session, csrf)
-    endpoint = await find_endpoint(context, session, endpoint_id)
-    if endpoint is None:
-        return not_found(context, request, session)
     try:
+        endpoint = await load_endpoint(context, session, endpoint_id)
         if EVENT_ID.fullmatch(event_id) is None:
             raise EventNotFoundError(f"no event {event_id[:60]!r}")
         await context.webhooks.replay(session.account.id, endpoint.id, event_id)

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from postillon.dashboard.context import DashboardContext, Session, render
+from postillon.dashboard.context import DashboardContext, Session, not_found, render
 from postillon.dashboard.webhook_views import (
     ENDPOINT_ID,
     SCOPE_ALL,
@@ -40,27 +40,20 @@ def _no_store(response: HTMLResponse, secret: str | None) -> HTMLResponse:
     return response
 
 
-async def find_endpoint(
+async def load_endpoint(
     context: DashboardContext, session: Session, endpoint_id: str
-) -> EndpointView | None:
-    """The account's endpoint ``endpoint_id``; None for an unknown id or another account's."""
+) -> EndpointView:
+    """The account's endpoint ``endpoint_id``; EndpointNotFoundError for an unknown or
+    malformed id and for another account's (the routes answer :func:`not_found`)."""
     if ENDPOINT_ID.fullmatch(endpoint_id) is None:
-        return None
-    try:
-        return await context.webhooks.get(session.account.id, endpoint_id)
-    except EndpointNotFoundError:
-        return None
+        raise EndpointNotFoundError(f"no endpoint {endpoint_id[:60]!r}")
+    return await context.webhooks.get(session.account.id, endpoint_id)
 
 
 def back_to(request: Request, endpoint_id: str, **params: str) -> RedirectResponse:
     """A redirect (303) to the endpoint's page, with ``params`` (the notice to show)."""
     target = request.url_for("webhook", endpoint_id=endpoint_id)
     return RedirectResponse(f"{target}?{urlencode(params)}", status_code=303)
-
-
-def not_found(context: DashboardContext, request: Request, session: Session) -> HTMLResponse:
-    """The not-found page (an unknown endpoint and another account's read the same)."""
-    return render(context, request, "not_found.html", session, status_code=404)
 
 
 async def list_page(

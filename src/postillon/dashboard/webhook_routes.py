@@ -18,13 +18,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from postillon.dashboard import webhook_action_routes
-from postillon.dashboard.context import Context, SignedIn, check_csrf, render
+from postillon.dashboard.context import Context, SignedIn, check_csrf, not_found, render
 from postillon.dashboard.webhook_pages import (
     back_to,
     endpoint_page,
-    find_endpoint,
     list_page,
-    not_found,
+    load_endpoint,
 )
 from postillon.dashboard.webhook_views import (
     SCOPE_ALL,
@@ -106,8 +105,9 @@ async def show_webhook(
 ) -> HTMLResponse:
     """One endpoint: settings, actions, and its delivery log newest first (``before`` pages
     back)."""
-    endpoint = await find_endpoint(context, session, endpoint_id)
-    if endpoint is None:
+    try:
+        endpoint = await load_endpoint(context, session, endpoint_id)
+    except EndpointNotFoundError:
         return not_found(context, request, session)
     try:
         cursor = log_cursor(before)
@@ -140,12 +140,10 @@ async def change_settings(
 ) -> Response:
     """Change the URL (vetted again, like a new one) and the events it receives."""
     check_csrf(context, session, csrf)
-    endpoint = await find_endpoint(context, session, endpoint_id)
-    if endpoint is None:
-        return not_found(context, request, session)
     types = events or []
     new_url = url.strip()
     try:
+        endpoint = await load_endpoint(context, session, endpoint_id)
         await context.webhooks.update(
             session.account.id,
             endpoint.id,
@@ -182,10 +180,10 @@ async def set_enabled(
     """Enable the endpoint (clearing its failure record) or disable it (its pending
     deliveries are given up)."""
     check_csrf(context, session, csrf)
-    endpoint = await find_endpoint(context, session, endpoint_id)
-    if endpoint is None or enabled not in ("true", "false"):
+    if enabled not in ("true", "false"):
         return not_found(context, request, session)
     try:
+        endpoint = await load_endpoint(context, session, endpoint_id)
         await context.webhooks.update(session.account.id, endpoint.id, enabled=enabled == "true")
     except EndpointNotFoundError:
         return not_found(context, request, session)
@@ -199,8 +197,9 @@ async def confirm_delete(
     request: Request, context: Context, session: SignedIn, endpoint_id: str
 ) -> HTMLResponse:
     """Are you sure? The confirmation page, with the button that deletes."""
-    endpoint = await find_endpoint(context, session, endpoint_id)
-    if endpoint is None:
+    try:
+        endpoint = await load_endpoint(context, session, endpoint_id)
+    except EndpointNotFoundError:
         return not_found(context, request, session)
     return render(context, request, "webhook_delete.html", session, endpoint=endpoint)
 
@@ -215,10 +214,8 @@ async def delete_webhook(
 ) -> Response:
     """Delete the endpoint with its pending deliveries and its log."""
     check_csrf(context, session, csrf)
-    endpoint = await find_endpoint(context, session, endpoint_id)
-    if endpoint is None:
-        return not_found(context, request, session)
     try:
+        endpoint = await load_endpoint(context, session, endpoint_id)
         await context.webhooks.delete(session.account.id, endpoint.id)
     except EndpointNotFoundError:
         return not_found(context, request, session)

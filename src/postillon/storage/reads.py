@@ -20,6 +20,7 @@ from postillon.queue.bounce import BounceClass
 from postillon.queue.status import ACTIVE_STATUSES, RecipientStatus
 from postillon.storage.errors import StorageError
 from postillon.storage.ids import ID_LENGTH
+from postillon.storage.like import contains_any_case
 from postillon.storage.records import (
     AttemptRecord,
     AttemptView,
@@ -31,8 +32,6 @@ from postillon.storage.records import (
 from postillon.storage.schema import attempts, message_tags, messages, recipients
 
 _CURSOR_CHARS = frozenset("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-# The escape character of our LIKE patterns (SQLite has no default one; say it on both).
-LIKE_ESCAPE = "\\"
 
 
 def _attempt_view(number: int, row: Any) -> AttemptView:
@@ -134,17 +133,6 @@ async def get_message(
     return _message_view(message, views, message.body if with_body else None)
 
 
-def _contains(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, its own ``%``, ``_`` and escape character
-    taken literally."""
-    literal = (
-        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
-        .replace("%", LIKE_ESCAPE + "%")
-        .replace("_", LIKE_ESCAPE + "_")
-    )
-    return f"%{literal}%"
-
-
 def _has_nul(filters: MessageFilter) -> bool:
     """True when a text filter holds a NUL: no stored text has one, and PostgreSQL refuses
     NUL in a string parameter (an error, where the answer is just "nothing matches")."""
@@ -200,17 +188,14 @@ async def list_messages(
             )
         )
     if filters.sender is not None:
-        pattern = _contains(filters.sender)
         query = query.where(
             sa.or_(
-                messages.c.mail_from.ilike(pattern, escape=LIKE_ESCAPE),
-                messages.c.from_header.ilike(pattern, escape=LIKE_ESCAPE),
+                contains_any_case(messages.c.mail_from, filters.sender),
+                contains_any_case(messages.c.from_header, filters.sender),
             )
         )
     if filters.subject is not None:
-        query = query.where(
-            messages.c.subject.ilike(_contains(filters.subject), escape=LIKE_ESCAPE)
-        )
+        query = query.where(contains_any_case(messages.c.subject, filters.subject))
     if filters.header_message_id is not None:
         bare = filters.header_message_id.strip().removeprefix("<").removesuffix(">")
         query = query.where(messages.c.header_message_id.in_([f"<{bare}>", bare]))

@@ -18,13 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from postillon.storage.like import contains
 from postillon.storage.records import Suppression
 from postillon.storage.schema import messages, suppressions
 
 # Bound on bound parameters per IN (...): far below SQLite's and PostgreSQL's limits.
 IN_CHUNK = 500
-# The escape character of our LIKE patterns (SQLite has no default one; say it on both).
-LIKE_ESCAPE = "\\"
 
 
 def address_key(address: str) -> str:
@@ -103,17 +102,6 @@ async def list_for(connection: AsyncConnection, account_id: str, limit: int) -> 
     return [_suppression(row) for row in rows]
 
 
-def like_contains(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, with its ``%``, ``_`` and escape character
-    taken literally."""
-    literal = (
-        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
-        .replace("%", LIKE_ESCAPE + "%")
-        .replace("_", LIKE_ESCAPE + "_")
-    )
-    return f"%{literal}%"
-
-
 async def page_for(
     connection: AsyncConnection,
     account_id: str,
@@ -142,8 +130,7 @@ async def page_for(
         # PostgreSQL refuses NUL in a text parameter; no stored address holds one.
         if "\x00" in search:
             return []
-        pattern = like_contains(address_key(search))
-        query = query.where(suppressions.c.address.like(pattern, escape=LIKE_ESCAPE))
+        query = query.where(contains(suppressions.c.address, address_key(search)))
     if after is not None:
         created_at, address = after
         query = query.where(

@@ -8,20 +8,17 @@ and a helper that sends. Signing in and screenshots come from :mod:`tests.e2e.da
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from postillon.app import Node
-from postillon.clock import FakeClock
-from postillon.config.settings import ApiSettings, TlsSettings
+from postillon.config.settings import TlsSettings
 from postillon.message.model import OutgoingEmail
 from postillon.services.sending import SendRequest
 from postillon.storage.records import Account
-from tests.e2e.dashboard.conftest import API_HOST, Served
-from tests.integration.services.conftest import START, new_domain
-from tests.integration.services.publish import publish
-from tests.integration.services.test_end_to_end import node_settings
+from tests.e2e.dashboard.conftest import Served, serve_node, verified_domain
+from tests.integration.services.conftest import new_domain
 from tests.support.certs import TestPki
 from tests.support.dns_server import TestDns
 from tests.support.fixtures import ReceiverFactory
@@ -84,19 +81,6 @@ async def open_mailroom(
 ) -> AsyncIterator[Mailroom]:
     """A migrated node serving its API and dashboard on 127.0.0.233 (a free port), with its
     domains, receiver and policy host; for a test module's fixture."""
-    base = node_settings(tmp_path, test_dns)
-    settings = base.model_copy(
-        update={
-            "api": ApiSettings(listen=f"{API_HOST}:0"),
-            "delivery": base.delivery.model_copy(update={"source_addresses": (SOURCE_ADDRESS,)}),
-            "tls": TlsSettings(ca_file=pki.ca_pem_path),
-        }
-    )
-    node = Node(settings, clock=FakeClock(START))
-    await node.migrate()
-    _, token = await node.services.keys.create("acme")
-    account = await node.services.keys.authenticate(token)
-    assert account is not None
     inbox = new_domain(test_dns, "inbox")
     test_dns.add_zone(inbox, f"@ MX 10 mx\nmx A {MX_ADDRESS}")
     mx = f"mx.{inbox}"
@@ -112,18 +96,12 @@ async def open_mailroom(
     )
     dead = new_domain(test_dns, "dead")
     test_dns.add_zone(dead, f"@ MX 10 mx\nmx A {DEAD_MX_ADDRESS}")
-    senders = []
-    for label in ("shop", "news"):
-        domain = new_domain(test_dns, label)
-        added = await node.services.domains.add(account, domain)
-        publish(test_dns, domain, added.records)
-        await node.services.domains.verify(account, domain)
-        senders.append(domain)
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(node.close)
-        await stack.enter_async_context(policy)
-        await node.api.start()
-        stack.push_async_callback(node.api.stop)
-        host, port = node.api.address
-        served = Served(node, f"http://{host}:{port}/dashboard", token, account)
-        yield Mailroom(served, receiver, senders[0], senders[1], inbox, sts, dead)
+    tls = TlsSettings(ca_file=pki.ca_pem_path)
+    async with (
+        serve_node(tmp_path, test_dns, source_address=SOURCE_ADDRESS, tls=tls) as served,
+        policy,
+    ):
+        node, account = served.node, served.account
+        shop = await verified_domain(node, account, test_dns, "shop")
+        news = await verified_domain(node, account, test_dns, "news")
+        yield Mailroom(served, receiver, shop, news, inbox, sts, dead)

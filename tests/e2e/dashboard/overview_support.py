@@ -8,20 +8,16 @@ answers 550 to ``gone@``, 451 to ``later@`` and 250 to anyone else.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from postillon.app import Node
-from postillon.clock import FakeClock
-from postillon.config.settings import ApiSettings, TlsSettings
+from postillon.config.settings import TlsSettings
 from postillon.message.model import OutgoingEmail
 from postillon.services.sending import SendRequest
 from postillon.storage.records import Account
-from tests.e2e.dashboard.conftest import API_HOST, Served
-from tests.integration.services.conftest import START, new_domain
-from tests.integration.services.publish import publish
-from tests.integration.services.test_end_to_end import node_settings
+from tests.e2e.dashboard.conftest import Served, serve_node, verified_domain
+from tests.integration.services.conftest import new_domain
 from tests.support.certs import TestPki
 from tests.support.dns_server import TestDns
 from tests.support.fixtures import ReceiverFactory
@@ -40,11 +36,9 @@ def _legacy_reply(address: str) -> str | None:
 
 @dataclass
 class Post:
-    """The served node (its clock is ``clock``), its sender domain and the two recipient
-    domains."""
+    """The served node, its sender domain and the two recipient domains."""
 
     served: Served
-    clock: FakeClock
     shop: str
     secure: str
     legacy: str
@@ -65,20 +59,6 @@ async def open_post(
     tmp_path: Path, test_dns: TestDns, pki: TestPki, smtp_receiver: ReceiverFactory
 ) -> AsyncIterator[Post]:
     """The node and its receivers, running until the block ends."""
-    base = node_settings(tmp_path, test_dns)
-    settings = base.model_copy(
-        update={
-            "api": ApiSettings(listen=f"{API_HOST}:0"),
-            "delivery": base.delivery.model_copy(update={"source_addresses": (SOURCE_ADDRESS,)}),
-            "tls": TlsSettings(ca_file=pki.ca_pem_path),
-        }
-    )
-    clock = FakeClock(START)
-    node = Node(settings, clock=clock)
-    await node.migrate()
-    _, token = await node.services.keys.create("acme")
-    account = await node.services.keys.authenticate(token)
-    assert account is not None
     secure = new_domain(test_dns, "secure")
     test_dns.add_zone(secure, f"@ MX 10 mx\nmx A {SECURE_MX_ADDRESS}")
     await smtp_receiver(
@@ -87,14 +67,7 @@ async def open_post(
     legacy = new_domain(test_dns, "legacy")
     test_dns.add_zone(legacy, f"@ MX 10 mx\nmx A {LEGACY_MX_ADDRESS}")
     await smtp_receiver(LEGACY_MX_ADDRESS, hostname=f"mx.{legacy}", rcpt_handler=_legacy_reply)
-    shop = new_domain(test_dns, "shop")
-    added = await node.services.domains.add(account, shop)
-    publish(test_dns, shop, added.records)
-    await node.services.domains.verify(account, shop)
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(node.close)
-        await node.api.start()
-        stack.push_async_callback(node.api.stop)
-        host, port = node.api.address
-        served = Served(node, f"http://{host}:{port}/dashboard", token, account)
-        yield Post(served, clock, shop, secure, legacy)
+    tls = TlsSettings(ca_file=pki.ca_pem_path)
+    async with serve_node(tmp_path, test_dns, source_address=SOURCE_ADDRESS, tls=tls) as served:
+        shop = await verified_domain(served.node, served.account, test_dns, "shop")
+        yield Post(served, shop, secure, legacy)

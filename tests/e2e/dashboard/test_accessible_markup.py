@@ -15,9 +15,7 @@ import pytest
 from postillon.message.model import OutgoingEmail
 from postillon.services.sending import SendRequest
 from tests.e2e.dashboard.browsing import signed_client
-from tests.e2e.dashboard.conftest import Served
-from tests.integration.services.conftest import new_domain
-from tests.integration.services.publish import publish
+from tests.e2e.dashboard.conftest import Served, verified_domain
 from tests.support.dns_server import TestDns
 
 pytestmark = pytest.mark.timeout(90)
@@ -124,10 +122,7 @@ def _problems(html: str) -> tuple[list[str], list[str]]:
 
 async def _seed(served: Served, test_dns: TestDns) -> None:
     node, account = served.node, served.account
-    shop = new_domain(test_dns, "a11y")
-    added = await node.services.domains.add(account, shop)
-    publish(test_dns, shop, added.records)
-    await node.services.domains.verify(account, shop)
+    shop = await verified_domain(node, account, test_dns, "a11y")
     await node.services.users.add(account, "ann@example.com", "correct horse battery")
     await node.store.suppress(account.id, "gone@example.net", "bounced")
     email = OutgoingEmail(

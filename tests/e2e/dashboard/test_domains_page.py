@@ -12,8 +12,8 @@ from playwright.async_api import Browser, expect
 
 from postillon.services.domain_views import DomainStatus
 from tests.e2e.dashboard.browsing import LAPTOP, shots, sign_in, signed_client
-from tests.e2e.dashboard.conftest import Served
-from tests.e2e.dashboard.manage_support import other_account, verified_domain
+from tests.e2e.dashboard.conftest import Served, verified_domain
+from tests.e2e.dashboard.manage_support import other_account
 from tests.integration.services.conftest import new_domain
 from tests.integration.services.publish import publish
 from tests.support.dns_server import TestDns

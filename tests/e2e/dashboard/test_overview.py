@@ -42,7 +42,7 @@ async def _sent_mail(post: Post) -> str:
     waiting_id = await post.send("Later", f"later@{post.legacy}")
     await post.served.node.engine.run_until_idle()
     await post.send("Again", f"gone@{post.legacy}")  # suppressed by the bounce
-    post.clock.advance(WAITED_S)
+    post.served.clock.advance(WAITED_S)
     return waiting_id
 
 

@@ -14,8 +14,8 @@ from postillon.clock import FakeClock
 from postillon.message.model import OutgoingEmail
 from postillon.services.sending import SendRequest
 from tests.e2e.dashboard.browsing import LAPTOP, shots, sign_in, signed_client
-from tests.e2e.dashboard.conftest import Served
-from tests.e2e.dashboard.manage_support import other_account, verified_domain
+from tests.e2e.dashboard.conftest import Served, verified_domain
+from tests.e2e.dashboard.manage_support import other_account
 from tests.integration.services.conftest import new_domain
 from tests.support.dns_server import TestDns
 from tests.support.fixtures import ReceiverFactory

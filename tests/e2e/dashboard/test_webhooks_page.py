@@ -106,8 +106,8 @@ async def test_add_test_replay_disable_rotate_and_delete_an_endpoint(
     # body arrive again.
     await hooked.send_email("Order 42")
     await node.dispatcher.run_until_idle()
-    arrivals = await inbox.wait_for(2)
-    [queued] = [a for a in arrivals if a.payload["type"] == "email.queued"]
+    delivered = await inbox.wait_for(2)
+    [queued] = [a for a in delivered if a.payload["type"] == "email.queued"]
     assert queued.verified_by == (0,)
     # (Not a reload: the page answers the test form's POST, which a reload would send again.)
     endpoint_url = f"{served.base_url}/webhooks/{endpoint_in_url(page)}"
@@ -221,7 +221,7 @@ async def test_another_accounts_endpoint_is_not_found(hooked: Hooked) -> None:
         hooked.inbox.url("/theirs"),
         None,
     )
-    assert hooked.inbox.arrivals == []
+    assert (hooked.inbox.deliveries, hooked.inbox.rejected) == ([], [])
     assert await node.webhooks.delivery_log(other.id, endpoint_id) == []
 
 
@@ -252,7 +252,7 @@ async def test_forms_without_the_csrf_token_are_refused(hooked: Hooked) -> None:
         None,
         hooked.inbox.url(),
     )
-    assert hooked.inbox.arrivals == []
+    assert (hooked.inbox.deliveries, hooked.inbox.rejected) == ([], [])
 
 
 async def test_log_paging_a_failed_test_and_refused_settings(hooked: Hooked) -> None:
@@ -316,7 +316,7 @@ async def test_log_paging_a_failed_test_and_refused_settings(hooked: Hooked) -> 
         assert "The settings were saved." in shown.text
         replay_test = await client.post(
             f"/webhooks/{endpoint_id}/replay",
-            data={"csrf": token, "event_id": inbox.arrivals[0].webhook_id},
+            data={"csrf": token, "event_id": inbox.deliveries[0].webhook_id},
         )
         assert replay_test.status_code == 404
         assert "test events are not kept" in replay_test.text

@@ -1,14 +1,18 @@
-"""A real webhook receiver (aiohttp.web) on 127.0.0.200-209, for the dispatcher tests.
+"""A real webhook receiver (aiohttp.web) on a loopback address, for the dispatcher tests
+(127.0.0.200-209) and the dashboard's webhook pages' tests (127.0.0.246).
 
 Owns answering each POST as the test's ``respond`` function says (default 204), after checking
 the Standard Webhooks signature with the ``standardwebhooks`` library against every secret the
-test names (401 if none matches), and recording what arrived. Binds only the address the test
-gives, on a port the kernel picks; never connects anywhere.
+test names (401 if none matches), recording what arrived, and a bounded wait for deliveries.
+Binds only the loopback address the test gives, on a port the kernel picks; never connects
+anywhere.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -20,6 +24,8 @@ from aiohttp import web
 from standardwebhooks import Webhook
 
 SHUTDOWN_TIMEOUT_S = 2.0
+# How long wait_for waits for deliveries; over loopback they take milliseconds.
+ARRIVAL_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -70,15 +76,15 @@ class HookReceiver:
     """``async with HookReceiver("127.0.0.205") as r: r.secrets.append(s); r.url()``."""
 
     def __init__(self, host: str, respond: Respond | None = None) -> None:
-        last = int(host.rsplit(".", 1)[1])
-        if not (host.startswith("127.0.0.") and 200 <= last <= 209):
-            raise ValueError("the dispatcher tests own 127.0.0.200-209 only")
+        if not ipaddress.ip_address(host).is_loopback:
+            raise ValueError("a test receiver binds a loopback address only")
         self.host = host
         self.port = 0
         self.secrets: list[str] = []
         self.deliveries: list[Delivery] = []  # verified ones only, with their answers
         self.rejected: list[Delivery] = []
         self._respond = respond or (lambda _d, _n: Reply())
+        self._arrived = asyncio.Condition()
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
@@ -90,6 +96,12 @@ class HookReceiver:
 
     def url(self, path: str = "/hook") -> str:
         return f"http://{self.host}:{self.port}{path}"
+
+    async def wait_for(self, count: int) -> list[Delivery]:
+        """The verified deliveries once there are ``count`` of them (bounded wait)."""
+        async with asyncio.timeout(ARRIVAL_TIMEOUT_S), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.deliveries) >= count)
+        return list(self.deliveries)
 
     async def __aenter__(self) -> Self:
         await self._runner.setup()
@@ -116,5 +128,7 @@ class HookReceiver:
             self.rejected.append(delivery)
             return web.Response(status=401, body=b"bad signature")
         reply = self._respond(delivery, len(self.deliveries))
-        self.deliveries.append(replace(delivery, status=reply.status))
+        async with self._arrived:
+            self.deliveries.append(replace(delivery, status=reply.status))
+            self._arrived.notify_all()
         return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
