@@ -17,9 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from postillon.dashboard.context import Context, DashboardContext, SignedIn, check_csrf, render
 from postillon.message.errors import AddressError
-from postillon.services.suppressions import SuppressionService
 from postillon.storage.errors import StorageError
-from postillon.storage.suppressions_sql import SqlSuppressions, SuppressionPage
+from postillon.storage.suppressions_sql import SuppressionPage
 
 router = APIRouter()
 # Rows per page: one screen on a laptop, a short scroll on a phone.
@@ -31,10 +30,6 @@ DONE_TEXT = {
     "removed": "{address} was removed: mail to it will be sent again.",
     "absent": "{address} is not on your list.",
 }
-
-
-def _service(context: DashboardContext) -> SuppressionService:
-    return SuppressionService(context.store, SqlSuppressions(context.transactions))
 
 
 def _done(request: Request, done: str, address: str) -> RedirectResponse:
@@ -55,7 +50,7 @@ async def _page(
 ) -> HTMLResponse:
     error = values.pop("error", None)
     try:
-        page = await _service(context).page(
+        page = await context.services.suppressions.page(
             session.account, search=q, limit=PAGE_SIZE, cursor=cursor or None
         )
     except StorageError:
@@ -106,7 +101,7 @@ async def add_suppression(
     """Suppress an address by hand (reason "manual"); a malformed one is shown as an error."""
     check_csrf(context, session, csrf)
     try:
-        listed, added = await _service(context).add(session.account, address)
+        listed, added = await context.services.suppressions.add(session.account, address)
     except AddressError as error:
         typed = address.strip()
         problem = (
@@ -128,5 +123,5 @@ async def remove_suppression(
 ) -> Response:
     """Take an address off the account's list: mail to it is sent again."""
     check_csrf(context, session, csrf)
-    removed = await _service(context).remove(session.account, address)
+    removed = await context.services.suppressions.remove(session.account, address)
     return _done(request, "removed" if removed else "absent", address.strip().lower())

@@ -2,8 +2,8 @@
 
 ``Services.build(settings, store, resolver, clock)`` opens the tenant tables on the configured
 database (sharing the Store's engines), loads or creates the DKIM master key, and
-wires :class:`ApiKeyService`, :class:`DomainService`, :class:`SendService` and
-:class:`DashboardUserService`.
+wires :class:`ApiKeyService`, :class:`DomainService`, :class:`SendService`,
+:class:`SuppressionService` and :class:`DashboardUserService`.
 It must not start tasks (the composition root schedules :meth:`DomainService.recheck_due`).
 """
 
@@ -21,6 +21,7 @@ from postillon.services.domains import DomainService
 from postillon.services.keys import ApiKeyService
 from postillon.services.sending import SendService
 from postillon.services.signers import SignerCache
+from postillon.services.suppressions import SuppressionService
 from postillon.services.users import DashboardUserService
 from postillon.storage.api_keys_sql import SqlApiKeys
 from postillon.storage.connect import Engines, create_engines
@@ -28,6 +29,7 @@ from postillon.storage.dashboard_users_sql import SqlDashboardUsers
 from postillon.storage.domains_sql import SqlDomains
 from postillon.storage.idempotency_sql import SqlIngest
 from postillon.storage.protocol import Store
+from postillon.storage.suppressions_sql import SqlSuppressions
 from postillon.storage.transactions import Transactions
 
 
@@ -47,6 +49,7 @@ class Services:
     keys: ApiKeyService
     domains: DomainService
     sending: SendService
+    suppressions: SuppressionService
     users: DashboardUserService
     engines: Engines
     owns_engines: bool = True
@@ -95,6 +98,7 @@ class Services:
                 api=settings.api,
                 clock=clock,
             ),
+            suppressions=SuppressionService(store, SqlSuppressions(transactions)),
             users=DashboardUserService(SqlDashboardUsers(transactions), clock),
             engines=engines,
             owns_engines=engines is not shared,
