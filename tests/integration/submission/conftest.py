@@ -21,6 +21,7 @@ from postillon.clock import FakeClock
 from postillon.config.settings import (
     ApiSettings,
     DeliverySettings,
+    DkimSettings,
     DnsSettings,
     MtaStsSettings,
     Settings,
@@ -28,7 +29,6 @@ from postillon.config.settings import (
     StorageSettings,
     SubmissionSettings,
 )
-from postillon.dkim import MasterKey
 from postillon.services.domain_views import DomainStatus
 from postillon.storage import Account
 from postillon.storage.records import MessageFilter
@@ -49,7 +49,6 @@ MX_ADDRESS = "127.0.14.10"
 POSTFIX_ADDRESS = "127.0.14.20"
 HELO_NAME = "mta.postillon.test"
 SERVER_NAME = "smtp.postillon.test"
-MASTER = MasterKey(b"\x14" * 32)
 # Small, so over-size tests build their messages in no time.
 MAX_MESSAGE_BYTES = 64 * 1024
 AUTH_FAILURES = 3
@@ -67,6 +66,7 @@ class SubmissionWorld:
     globex_key: str
     globex_domain: str
     recipient_domain: str
+    tmp_path: Path
 
     def client_context(self) -> ssl.SSLContext:
         """Trusts the test CA, checks the name (connect to HOST, say SERVER_NAME)."""
@@ -96,6 +96,7 @@ def settings_for(tmp_path: Path, test_dns: TestDns, pki: TestPki) -> Settings:
             timeouts=SmtpTimeouts(connect_s=3, greeting_s=5, ehlo_s=5, mail_s=5, rcpt_s=5),
         ),
         mta_sts=MtaStsSettings(enabled=False),
+        dkim=DkimSettings(master_key_file=tmp_path / "dkim-master.key"),
         submission=SubmissionSettings(
             listen=(f"{HOST}:{STARTTLS_PORT}",),
             implicit_tls_listen=(f"{HOST}:{IMPLICIT_PORT}",),
@@ -140,6 +141,7 @@ async def world(tmp_path: Path, test_dns: TestDns, pki: TestPki) -> AsyncIterato
             globex_key=tokens["globex"],
             globex_domain=domains["globex"],
             recipient_domain=recipient_domain,
+            tmp_path=tmp_path,
         )
     finally:
         await node.submission.close()
