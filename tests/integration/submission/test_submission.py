@@ -99,6 +99,12 @@ async def test_smtplib_submission_is_stored_as_sent_and_delivered_with_dkim_spf_
     assert (spf.result, dkim_auth.result, dmarc.result) == ("pass", "pass", "pass")
     view = await world.node.services.sending.get(world.acme, message_id)
     assert {r.status for r in view.recipients} == {RecipientStatus.DELIVERED}
+    events = await world.node.store.list_events(account_id=world.acme.id, limit=20)
+    delivered = [e.payload for e in events if e.type == "email.delivered"]
+    assert len(delivered) == 2
+    assert {(p["source"], p["api_key_prefix"]) for p in delivered} == {
+        ("smtp", world.acme_key[:12])
+    }
 
 
 async def test_events_carry_source_and_key_prefix(world: SubmissionWorld) -> None:
