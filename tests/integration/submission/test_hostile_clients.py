@@ -193,3 +193,21 @@ async def test_two_real_ends_of_data_give_two_messages(world: SubmissionWorld) -
         replies = await client.command(one + one, 8)
     assert [r[:3] for r in replies] == [b"250", b"250", b"354", b"250"] * 2
     assert len(await world.messages()) == 2
+
+
+async def test_smtputf8_recipient_and_a_suppressed_one_are_accepted(world: SubmissionWorld) -> None:
+    suppressed = f"gone@{world.recipient_domain}"
+    await world.node.services.suppressions.add(world.acme, suppressed)
+    utf8 = f"jörg@{world.recipient_domain}"
+    async with tls_client(world) as client:
+        await client.login(world.acme_key)
+        commands = (
+            f"MAIL FROM:<shop@{world.acme_domain}> SMTPUTF8 BODY=8BITMIME\r\n"
+            f"RCPT TO:<{utf8}>\r\nRCPT TO:<{suppressed}>\r\nDATA\r\n"
+        ).encode()
+        replies = await client.command(commands + body(world, "grüß") + b".\r\n", 5)
+    assert [r[:3] for r in replies] == [b"250", b"250", b"250", b"354", b"250"]
+    [message_id] = await world.messages()
+    view = await world.node.services.sending.get(world.acme, message_id)
+    statuses = {r.address: r.status.value for r in view.recipients}
+    assert statuses == {utf8: "queued", suppressed: "suppressed"}
