@@ -145,7 +145,9 @@ class Node:
             ),
         )
         self.api = ApiServer(self.api_app, settings)
-        self.submission = SubmissionServer(settings, self.services, self.limiter, self.clock)
+        self.submission = SubmissionServer(
+            settings, self.services, self.limiter, self.clock, enabled=role.runs_api
+        )
 
     def _build_webhooks(self, settings: Settings, master_key: MasterKey, owner: str) -> None:
         transactions = Transactions(self.store.engines, self.clock)

@@ -31,11 +31,20 @@ class SubmissionServer:
     """Every submission listener of one node."""
 
     def __init__(
-        self, settings: Settings, services: Services, limiter: RateLimiter, clock: Clock
+        self,
+        settings: Settings,
+        services: Services,
+        limiter: RateLimiter,
+        clock: Clock,
+        *,
+        enabled: bool = True,
     ) -> None:
+        """Listeners for ``settings.submission``; none when ``enabled`` is False (a node
+        whose role serves no API) or no address is configured. Raises ConfigError when the
+        certificate or a listen address is unusable."""
         sub = settings.submission
         self.listeners: list[SmtpListener] = []
-        if not (sub.listen or sub.implicit_tls_listen):
+        if not enabled or not (sub.listen or sub.implicit_tls_listen):
             return
         assert sub.cert_file is not None  # the settings refuse listeners without one
         assert sub.key_file is not None
