@@ -140,6 +140,7 @@ async def run_postillon(messages: int, size: int, work: Path, dns: TestDns) -> d
     verified = await services.domains.verify(account, DOMAIN)
     assert verified.status.value == "verified", verified
     door = SubmissionDoor(
+        hostname="smtp.bench.example",
         keys=services.keys,
         sending=services.sending,
         limiter=node.limiter,

@@ -1,12 +1,13 @@
 """A message a client composed itself (SMTP submission), made ready to sign: the least change.
 
 Owns what must change in a client's own MIME before we sign it (RFC 6409 §8): every line end
-becomes CRLF (bare CR and bare LF included), a ``Message-ID`` and a ``Date`` are added when
-missing (§8.3, §8.2), and every ``Bcc`` field is removed (RFC 5322 §3.6.3: the recipients come
-from RCPT only). Everything else is kept byte for byte. Also reads what listings and checks
-need: the one From mailbox, the Subject, the Message-ID. Refuses, naming the header field, a
-message without exactly one From mailbox, a header line that is not a field, or a line over
-998 octets (RFC 5322 §2.1.1), with :class:`InvalidMessageError`. Must not do I/O or sign.
+becomes CRLF (bare CR and bare LF included), a Received field goes first (RFC 5321 §4.4), a
+``Message-ID`` and a ``Date`` are added when missing (§8.3, §8.2), and every ``Bcc`` field is
+removed (RFC 5322 §3.6.3: the recipients come from RCPT only). Everything else is kept byte for
+byte. Also reads what listings and checks need: the one From mailbox, the Subject, the
+Message-ID. Refuses, naming the header field, a message without exactly one From mailbox, a
+header line that is not a field, or a line over 998 octets (RFC 5322 §2.1.1), with
+:class:`InvalidMessageError`. Must not do I/O or sign.
 """
 
 from __future__ import annotations
@@ -35,7 +36,21 @@ MESSAGE_ID_RANDOM_OCTETS = 16
 # RFC 5322 §3.6.2 ftext: printable US-ASCII except colon.
 _FIELD_NAME = re.compile(rb"[!-9;-~]+")
 
+# An EHLO name shown in Received: a host name or an address literal, of sane length.
+_SAFE_HELO = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_]{0,252}|\[[0-9A-Fa-f.:IPv6]{2,60}\]")
+
 RandomBytes = Callable[[int], bytes]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Who handed us the message, for the Received field RFC 5321 §4.4 requires of every
+    SMTP server: the client's EHLO name and address, our host name, its TLS."""
+
+    helo: str
+    address: str
+    by: str
+    tls: str | None = None  # e.g. "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384"
 
 
 @dataclass(frozen=True)
@@ -54,10 +69,11 @@ def prepare_submitted(
     now: datetime,
     random_bytes: RandomBytes,
     max_octets: int,
+    trace: Trace | None = None,
 ) -> SubmittedMessage:
-    """``data`` as the client sent it (unstuffed), made ready to sign; an added Message-ID
-    is in the From domain. Raises InvalidMessageError naming the field (``header.from``,
-    ``message``...)."""
+    """``data`` as the client sent it (unstuffed), made ready to sign: a Received field
+    first when ``trace`` is given, an added Message-ID in the From domain. Raises
+    InvalidMessageError naming the field (``header.from``, ``message``...)."""
     data = _LINE_END.sub(b"\r\n", data)
     header, separator, body = data.partition(b"\r\n\r\n")
     if not separator:
@@ -65,7 +81,7 @@ def prepare_submitted(
     fields = _fields(header)
     kept = [f for f in fields if _name(f) != b"bcc"]
     from_ = _one_from(fields)
-    added: list[bytes] = []
+    added: list[bytes] = [] if trace is None else [received_field(trace, now)]
     message_id = _value(fields, b"message-id").strip()
     if not message_id:
         message_id = f"<{random_bytes(MESSAGE_ID_RANDOM_OCTETS).hex()}@{from_.domain}>"
@@ -80,6 +96,18 @@ def prepare_submitted(
         )
         raise InvalidMessageError([problem])
     return SubmittedMessage(prepared, from_, _subject(fields), message_id)
+
+
+def received_field(trace: Trace, now: datetime) -> bytes:
+    """The Received field (RFC 5321 §4.4), folded, protocol ESMTPSA (RFC 3848: ESMTP with
+    TLS and AUTH). A client's EHLO name that is not a plain host name or address literal is
+    shown as "unknown", so it cannot change the field's structure."""
+    helo = trace.helo if _SAFE_HELO.fullmatch(trace.helo) else "unknown"
+    lines = [f"Received: from {helo} ([{trace.address}])", f"by {trace.by}"]
+    if trace.tls:
+        lines.append(f"(using {trace.tls})")
+    lines.append(f"with ESMTPSA; {format_date(now)}")
+    return ("\r\n\t".join(lines) + "\r\n").encode()
 
 
 def _fields(header: bytes) -> list[bytes]:

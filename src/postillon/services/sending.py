@@ -28,7 +28,7 @@ from postillon.domains.names import normalize_domain
 from postillon.message.compose import ComposedMessage, compose
 from postillon.message.errors import InvalidMessageError, ValidationProblem
 from postillon.message.model import OutgoingEmail
-from postillon.message.submitted import prepare_submitted
+from postillon.message.submitted import Trace, prepare_submitted
 from postillon.message.validate import validate
 from postillon.queue.status import RecipientStatus
 from postillon.services.errors import DomainNotVerifiedError, NotFoundError
@@ -86,11 +86,13 @@ SOURCE_SMTP = "smtp"
 @dataclass(frozen=True)
 class Submission:
     """A message as an SMTP client sent it: the data after the final dot, unstuffed, the
-    RCPT addresses, and the shown prefix of the API key the client authenticated with."""
+    RCPT addresses, the shown prefix of the API key the client authenticated with, and who
+    sent it (for the Received field)."""
 
     data: bytes
     rcpt_to: tuple[str, ...]
     api_key_prefix: str
+    trace: Trace | None = None
 
 
 class SendService:
@@ -214,6 +216,7 @@ class SendService:
             now=self._clock.now(),
             random_bytes=self._random_bytes,
             max_octets=self._api.max_message_bytes,
+            trace=submission.trace,
         )
         domain = prepared.from_.domain
         signers = await self._signers.signers_for(account.id, domain)

@@ -18,6 +18,7 @@ import structlog
 
 from postillon.message.address import make_address
 from postillon.message.errors import AddressError, InvalidMessageError
+from postillon.message.submitted import Trace
 from postillon.services.errors import DomainNotVerifiedError
 from postillon.services.keys import ApiKeyService, AuthenticatedKey, key_digest
 from postillon.services.rate_limit import RateLimiter
@@ -49,7 +50,9 @@ class SubmissionDoor:
         sending: SendService,
         limiter: RateLimiter,
         throttle: AuthThrottle,
+        hostname: str,
     ) -> None:
+        self.hostname = hostname
         self.keys = keys
         self.sending = sending
         self.limiter = limiter
@@ -68,9 +71,12 @@ class SubmissionConnection:
         self._peer = peer
         self._token: str | None = None
         self._key: AuthenticatedKey | None = None
+        self._helo = ""
 
     async def hello(self, event: Hello) -> ServerReply | None:
-        """Any name is fine: the client is identified by its key, not its EHLO."""
+        """Any name is fine: the client is identified by its key, not its EHLO (the name
+        goes into the Received field)."""
+        self._helo = event.name
         return None
 
     async def authenticate(self, credentials: Credentials) -> ServerReply | None:
@@ -124,6 +130,7 @@ class SubmissionConnection:
             data=event.data,
             rcpt_to=tuple(path.address for path in event.envelope.rcpt_tos),
             api_key_prefix=key.prefix,
+            trace=self._trace(),
         )
         try:
             result = await self._door.sending.send_submitted(key.account, submission)
@@ -139,6 +146,11 @@ class SubmissionConnection:
                 return replies.SERVER_ERROR
             raise
         return reply(250, "2.0.0", f"OK queued as {result.id}")
+
+    def _trace(self) -> Trace:
+        tls = self._peer.tls
+        used = f"{tls.version} with cipher {tls.cipher}" if tls is not None and tls.used else None
+        return Trace(self._helo, self._peer.address, self._door.hostname, used)
 
     def tls_started(self) -> None:
         """STARTTLS resets the session: forget the key."""

@@ -49,7 +49,9 @@ class SubmissionServer:
         assert sub.cert_file is not None  # the settings refuse listeners without one
         assert sub.key_file is not None
         self.tls = ServerTls(sub.cert_file, sub.key_file)
+        hostname = sub.hostname or socket.getfqdn()
         door = SubmissionDoor(
+            hostname=hostname,
             keys=services.keys,
             sending=services.sending,
             limiter=limiter,
@@ -58,7 +60,7 @@ class SubmissionServer:
             ),
         )
         session = ServerConfig(
-            hostname=sub.hostname or socket.getfqdn(),
+            hostname=hostname,
             max_message_octets=settings.api.max_message_bytes,
             max_recipients=sub.max_recipients,
             max_errors=sub.max_errors,

@@ -72,11 +72,15 @@ async def test_smtplib_submission_is_stored_as_sent_and_delivered_with_dkim_spf_
     assert sorted(r.address for r in view.recipients) == sorted([bob, carol])
     assert view.body is not None
     header, _, body = view.body.partition(b"\r\n\r\n")
-    # DKIM-Signature, then what we added, then the client's header minus Bcc, all CRLF.
+    # DKIM-Signature, then what we added (trace first), then the client's header minus Bcc.
     lines = header.split(b"\r\n")
     assert lines[0].startswith(b"DKIM-Signature:")
     added = [line.split(b":")[0] for line in lines if not line.startswith((b" ", b"\t"))]
-    assert added[1:3] == [b"Message-ID", b"Date"]
+    assert added[1:4] == [b"Received", b"Message-ID", b"Date"]
+    trace = view.body.split(b"\r\nMessage-ID:")[0].split(b"Received: ")[1]
+    assert b" ([127.0.0.1])\r\n\tby smtp.postillon.test\r\n" in trace
+    assert b"(using TLSv1.3 with cipher " in trace
+    assert b"with ESMTPSA; " in trace
     client_header = sent.split(b"\n\n")[0].replace(b"\n", b"\r\n")
     kept = b"\r\n".join(
         line for line in client_header.split(b"\r\n") if not line.startswith(b"Bcc:")

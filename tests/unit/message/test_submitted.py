@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from postillon.message.errors import InvalidMessageError
-from postillon.message.submitted import prepare_submitted
+from postillon.message.submitted import Trace, prepare_submitted, received_field
 
 NOW = datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
 
@@ -83,3 +83,30 @@ def test_encoded_subject_is_decoded_for_listings() -> None:
     sent = b"From: a@x.test\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\n"
     result = prepare_submitted(sent, now=NOW, random_bytes=bytes, max_octets=999)
     assert result.subject == "Grüße"
+
+
+@pytest.mark.parametrize(
+    ("helo", "shown"),
+    [
+        pytest.param("client.example", "client.example", id="host"),
+        pytest.param("[192.0.2.7]", "[192.0.2.7]", id="literal"),
+        pytest.param("evil);by(x", "unknown", id="structure"),
+        pytest.param("x" * 300, "unknown", id="long"),
+    ],
+)
+def test_received_field_is_folded_and_shows_only_safe_names(helo: str, shown: str) -> None:
+    trace = Trace(helo, "192.0.2.7", "smtp.example", "TLSv1.3 with cipher X")
+    assert (
+        received_field(trace, NOW)
+        == (
+            f"Received: from {shown} ([192.0.2.7])\r\n\tby smtp.example\r\n"
+            "\t(using TLSv1.3 with cipher X)\r\n\twith ESMTPSA; Sat, 05 Dec 2026 20:00:00 +0000\r\n"
+        ).encode()
+    )
+
+
+def test_received_goes_first() -> None:
+    sent = b"From: a@x.test\r\nDate: d\r\nMessage-ID: <m@x>\r\n\r\nb\r\n"
+    trace = Trace("c.example", "192.0.2.7", "smtp.example")
+    result = prepare_submitted(sent, now=NOW, random_bytes=bytes, max_octets=999, trace=trace).data
+    assert result == received_field(trace, NOW) + sent
