@@ -29,6 +29,7 @@ from postillon.delivery.attempt import Attempt, DeliveryConnection
 from postillon.delivery.dial import smtp_dialer, source_address_picker
 from postillon.delivery.engine import Engine
 from postillon.delivery.pool import ConnectionPool
+from postillon.delivery.sandbox import SandboxRouting
 from postillon.dkim import MasterKey
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
@@ -76,7 +77,7 @@ class Node:
         self.clock = clock or SystemClock()
         ensure_sqlite_dir(settings.storage.url)
         self.store = SqlStore.from_url(settings.storage.url, self.clock)
-        master_key = load_master_key(settings.dkim)
+        master_key = load_master_key(settings.dkim, settings.master_key_path)
         self.services = Services.build(
             settings, self.store, None, self.clock, master_key=master_key
         )
@@ -114,7 +115,7 @@ class Node:
         self.destinations = create_slots(settings.storage.url)
         self.engine = Engine(
             store=self.store,
-            attempt=self.attempt,
+            attempt=SandboxRouting(domain=settings.sandbox.domain, real=self.attempt),
             delivery=settings.delivery,
             retry=settings.retry,
             clock=self.clock,
@@ -245,8 +246,16 @@ async def _every(
             log.exception("housekeeping.failed", work=getattr(work, "__qualname__", "?"))
 
 
-def ensure_sqlite_dir(url: str) -> None:
-    """Create the folder of a SQLite database file, so a fresh machine can start at once."""
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite ``url``; None for another backend or an in-memory database."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return Path(parsed.database)
+    return None
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite database file, so a fresh machine can start at once."""
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,14 @@ import structlog
 
 from postillon.clock import Clock
 from postillon.config.settings import DeliverySettings, RetrySettings
-from postillon.delivery.attempt import Attempt
-from postillon.delivery.job import DeliveryJob, FactKind, Hop, JobRecipient, RecipientFacts
+from postillon.delivery.job import (
+    DeliveryJob,
+    FactKind,
+    Hop,
+    JobRecipient,
+    JobRunner,
+    RecipientFacts,
+)
 from postillon.delivery.recorder import OutcomeRecorder
 from postillon.delivery.verdicts import decide
 from postillon.storage.limits import DestinationSlots, LocalSlots, destination_slot
@@ -49,7 +55,7 @@ class Engine:
         self,
         *,
         store: Store,
-        attempt: Attempt,
+        attempt: JobRunner,
         delivery: DeliverySettings,
         retry: RetrySettings,
         clock: Clock,
