@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from postillon.api import ApiServer, create_app
+from postillon.api.operations import Operations, install_operations, metrics_app
 from postillon.api.rate_limit import RateLimit
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
@@ -34,10 +35,12 @@ from postillon.dkim import MasterKey
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
+from postillon.metrics import Metrics
 from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
 from postillon.roles import Role
 from postillon.services.container import Services, load_master_key
+from postillon.storage.health_sql import queue_gauges, schema_problem
 from postillon.storage.limits import create_slots
 from postillon.storage.notify import create_listener
 from postillon.storage.policy_sql import SqlPolicyStore
@@ -112,6 +115,8 @@ class Node:
             source_address=source_address_picker(settings),
         )
         owner = node_owner()
+        self.metrics = Metrics()
+        self.services.sending.on_accepted = self.metrics.accepted.inc
         self.destinations = create_slots(settings.storage.url)
         self.engine = Engine(
             store=self.store,
@@ -121,7 +126,9 @@ class Node:
             clock=self.clock,
             owner=owner,
             destinations=self.destinations,
+            metrics=self.metrics,
         )
+        self._engine_task: asyncio.Task[None] | None = None
         self._build_webhooks(settings, master_key, owner)
         self.api_app = create_app(
             self.services,
@@ -140,7 +147,35 @@ class Node:
                 settings=settings.dashboard,
             ),
         )
+        own_listener = bool(settings.metrics.listen)
+        install_operations(
+            self.api_app,
+            Operations(
+                readiness=self.readiness, metrics=None if own_listener else self.render_metrics
+            ),
+        )
         self.api = ApiServer(self.api_app, settings)
+        self.metrics_server: ApiServer | None = None
+        if own_listener:
+            listen = settings.api.model_copy(update={"listen": settings.metrics.listen})
+            self.metrics_server = ApiServer(
+                metrics_app(self.render_metrics), settings.model_copy(update={"api": listen})
+            )
+
+    async def readiness(self) -> list[str]:
+        """What keeps this node from being ready (empty: ready): the store must answer with
+        every migration applied, and a node that delivers must have its loop running."""
+        problems = []
+        schema = await schema_problem(self.store.engines)
+        if schema is not None:
+            problems.append(schema)
+        if self.role.runs_delivery and (self._engine_task is None or self._engine_task.done()):
+            problems.append("the delivery loop is not running")
+        return problems
+
+    async def render_metrics(self) -> bytes:
+        """The Prometheus text, with the queue gauges read from the store now."""
+        return await self.metrics.render(lambda: queue_gauges(self.store.engines, self.clock.now()))
 
     def _build_webhooks(self, settings: Settings, master_key: MasterKey, owner: str) -> None:
         transactions = Transactions(self.store.engines, self.clock)
@@ -191,6 +226,8 @@ class Node:
             )
         if self.role.runs_api:
             await self.api.start()  # a listen address that cannot be bound stops startup here
+        if self.metrics_server is not None:
+            await self.metrics_server.start()
         listener = create_listener(self.settings.storage.url, on_notify=self.engine.wake)
         log.info(
             "node.started",
@@ -206,12 +243,15 @@ class Node:
                 dispatcher = asyncio.create_task(
                     self.dispatcher.run(stop), name="webhook-dispatcher"
                 )
-                await self.engine.run(stop)
+                self._engine_task = asyncio.create_task(self.engine.run(stop), name="engine")
+                await self._engine_task
             else:
                 await stop.wait()
         finally:
             if self.role.runs_api:
                 await self.api.stop()  # no new requests; those in flight get a few seconds
+            if self.metrics_server is not None:
+                await self.metrics_server.stop()
             if dispatcher is not None:
                 await dispatcher  # it drains on the same stop
             await listener.close()

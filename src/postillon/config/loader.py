@@ -16,6 +16,7 @@ command find the file: ``--config``, ``POSTILLON_CONFIG``, then ``./postillon.to
 from __future__ import annotations
 
 import json
+import socket
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,6 +70,9 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
                 value = [item.strip() for item in value.split(",") if item.strip()]
             _set_path(data, keys, value)
     _place_data_dir(data, path, env)
+    delivery = data.setdefault("delivery", {})
+    if isinstance(delivery, dict) and "helo_name" not in delivery:
+        delivery["helo_name"] = machine_fqdn()
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -83,6 +87,12 @@ def _set_path(data: dict[str, Any], keys: list[str], value: object) -> None:
             raise ConfigError(f"{'.'.join(keys)}: {key} is a value, not a table")
         node = child
     node[keys[-1]] = value
+
+
+def machine_fqdn() -> str:
+    """This machine's fully qualified name as the resolver knows it, the default
+    ``[delivery] helo_name`` (without a dot when the machine has none: check-config warns)."""
+    return socket.getfqdn()
 
 
 def _place_data_dir(data: dict[str, Any], path: Path | None, env: Mapping[str, str]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-import socket
+import os
 from pathlib import Path
 from typing import Any
 
@@ -85,12 +85,6 @@ class SmtpTimeouts(_Section):
     quit_s: float = Field(default=10.0, gt=0)
 
 
-def machine_fqdn() -> str:
-    """This machine's fully qualified name as the resolver knows it (may lack a dot when the
-    machine has none configured; ``check-config`` warns then)."""
-    return socket.getfqdn()
-
-
 class DeliverySettings(_Section):
     """How postillon reaches MX hosts.
 
@@ -102,7 +96,8 @@ class DeliverySettings(_Section):
 
     # Our name in EHLO, in loop detection and as the return-path MX host: a name whose A record
     # and the sending IPs' PTR records agree (receivers refuse an EHLO that is not a FQDN).
-    helo_name: str = Field(default_factory=machine_fqdn)
+    # The loader defaults it to the machine's FQDN; built directly, the node name.
+    helo_name: str = Field(default_factory=lambda: os.uname().nodename)
     smtp_port: int = Field(default=25, gt=0, lt=65536)
     # Local addresses to bind outbound connections to (round robin); empty: the kernel chooses.
     bind_addresses: tuple[str, ...] = ()

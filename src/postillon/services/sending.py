@@ -3,8 +3,9 @@
 The path of one request: validate (message.validate) -> the From domain must be a verified
 sender domain of the account (or, when every recipient is at the sandbox's simulator domain,
 one it has added and not verified yet: signed with its pending key) -> compose
-(message.compose; Message-ID in the sender's domain) -> DKIM-sign with the domain's active key -> enqueue with the envelope sender
-``bounces+<id>@pstbounces.<domain>`` (so SPF aligns under DMARC) -> answer after the commit.
+(message.compose; Message-ID in the sender's domain) -> DKIM-sign with the domain's active
+key -> enqueue with the envelope sender ``bounces+<id>@pstbounces.<domain>`` (so SPF aligns
+under DMARC) -> answer after the commit.
 An Idempotency-Key is stored with the messages in the same transaction; the same key with the
 same request fingerprint within 24 h answers the first result again, another fingerprint is a
 conflict.
@@ -94,6 +95,8 @@ class SendService:
         sandbox_domain: str | None = None,
     ) -> None:
         self._sandbox_domain = sandbox_domain
+        # Called with the number of messages each commit accepted (the node's metrics).
+        self.on_accepted: Callable[[int], object] = lambda count: None
         self._store = store
         self._ingest = ingest
         self._signers = signers
@@ -217,6 +220,7 @@ class SendService:
         )
         if outcome.replay is not None and key is not None:
             return _results(replayed(key, outcome.replay))
+        self.on_accepted(len(prepared))
         return _results(outcome.response)
 
     async def _prepare(
