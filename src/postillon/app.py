@@ -116,7 +116,6 @@ class Node:
         )
         owner = node_owner()
         self.metrics = Metrics()
-        self.services.sending.on_accepted = self.metrics.accepted.inc
         self.destinations = create_slots(settings.storage.url)
         self.engine = Engine(
             store=self.store,
@@ -129,6 +128,7 @@ class Node:
             metrics=self.metrics,
         )
         self._engine_task: asyncio.Task[None] | None = None
+        self.services.sending.on_accepted = self._accepted
         self._build_webhooks(settings, master_key, owner)
         self.api_app = create_app(
             self.services,
@@ -161,6 +161,11 @@ class Node:
             self.metrics_server = ApiServer(
                 metrics_app(self.render_metrics), settings.model_copy(update={"api": listen})
             )
+
+    def _accepted(self, count: int) -> None:
+        """Count accepted messages and wake this node's engine (SQLite has no NOTIFY)."""
+        self.metrics.accepted.inc(count)
+        self.engine.wake()
 
     async def readiness(self) -> list[str]:
         """What keeps this node from being ready (empty: ready): the store must answer with

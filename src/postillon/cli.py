@@ -155,6 +155,9 @@ async def _serve(settings: Settings, role: Role) -> None:
         loop.add_signal_handler(sig, stop.set)
     node = Node(settings, role=role)
     click.echo(f"postillon serving (storage {settings.storage.url}); SIGTERM stops it", err=True)
+    if role.runs_api and sys.stderr.isatty():  # a person at a terminal (make run), not an init
+        for line in next_steps(settings):
+            click.echo(line, err=True)
     await node.run(stop)
 
 
