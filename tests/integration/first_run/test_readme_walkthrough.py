@@ -13,6 +13,7 @@ import asyncio
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -44,11 +45,17 @@ def test_the_readme_keeps_its_two_first_commands() -> None:
     assert commands == ["make run", "make test"]
 
 
-async def run_walkthrough(server: Served, work: Path) -> str:
+def prepare(server: Served, work: Path) -> str:
+    """The walkthrough aimed at ``server``, and a folder to run it in beside our .venv."""
     script = walkthrough(README.read_text()).replace(README_LISTEN, server.listen)
     assert script.count(server.listen) >= 3, "the walkthrough no longer talks to the API"
     work.mkdir()
     (work / ".venv").symlink_to(REPO / ".venv")
+    return script
+
+
+async def run_walkthrough(server: Served, work: Path) -> str:
+    script = prepare(server, work)
     shell = await asyncio.create_subprocess_exec(
         "bash",
         "-euo",
@@ -72,7 +79,7 @@ async def test_readme_walkthrough_delivers_through_the_sandbox(tmp_path: Path) -
         domain, email = json_documents(output)
         key = (await _read_key(tmp_path)).strip()
         async with httpx.AsyncClient(base_url=server.base_url, timeout=10.0) as client:
-            dashboard = await _dashboard_message(client, key, email["id"])
+            dashboard = await _dashboard_message(client, key, str(email["id"]))
             metrics = (await client.get("/metrics")).text
 
     [recipient] = email["recipients"]
@@ -91,9 +98,9 @@ async def test_readme_walkthrough_delivers_through_the_sandbox(tmp_path: Path) -
     assert domain["status"] == "pending"
 
 
-def json_documents(text: str) -> list[dict[str, object]]:
+def json_documents(text: str) -> list[dict[str, Any]]:
     """The JSON objects curl printed one after the other (without newlines between)."""
-    decoder, found, at = json.JSONDecoder(), [], 0
+    decoder, found, at = json.JSONDecoder(), list[dict[str, Any]](), 0
     while (start := text.find("{", at)) != -1:
         document, at = decoder.raw_decode(text, start)
         found.append(document)
@@ -103,7 +110,7 @@ def json_documents(text: str) -> list[dict[str, object]]:
 async def _read_key(tmp_path: Path) -> str:
     """The walkthrough's key is in its shell only; make the same account another one."""
     shell = await asyncio.create_subprocess_exec(
-        str(Path((REPO / ".venv" / "bin" / "postillon"))),
+        str(Path(REPO / ".venv" / "bin" / "postillon")),
         "keys",
         "create",
         "--account",
