@@ -53,7 +53,9 @@ class SimulatedReply:
 SIMULATED: dict[str, SimulatedReply] = {
     "delivered": SimulatedReply(250, "2.0.0", "OK: delivered (sandbox)"),
     "bounced": SimulatedReply(554, "5.7.1", "Message refused (sandbox: simulated hard bounce)"),
-    "deferred": SimulatedReply(451, "4.3.0", "Try again later (sandbox: simulated deferral)"),
+    "deferred": SimulatedReply(
+        451, "4.3.0", "Local error in processing (sandbox: simulated deferral)"
+    ),
     "complained": SimulatedReply(
         250, "2.0.0", "OK: delivered (sandbox: a complaint follows)", complained=True
     ),
