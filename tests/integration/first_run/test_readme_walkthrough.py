@@ -93,6 +93,10 @@ async def test_readme_walkthrough_delivers_through_the_sandbox(tmp_path: Path) -
     assert "sandbox" in dashboard
     assert 'postillon_deliveries_total{bounce_class="",outcome="delivered"} 1.0' in metrics
     assert "postillon_messages_accepted_total 1.0" in metrics
+    assert 'postillon_attempt_tls_total{tls="none"} 1.0' in metrics
+    assert 'postillon_attempt_mta_sts_total{mode="none"} 1.0' in metrics
+    assert 'postillon_attempt_duration_seconds_count{outcome="delivered"} 1.0' in metrics
+    assert "postillon_queue_waiting_recipients 0.0" in metrics
     # The domain was added, never verified: the sandbox signed with its pending key.
     assert domain["name"] == "example.com"
     assert domain["status"] == "pending"
