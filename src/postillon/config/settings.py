@@ -44,10 +44,24 @@ class StorageSettings(_Section):
         return data
 
 
+def check_listen(value: str) -> str:
+    """``host:port`` (IPv6 as ``[::1]:8025``), checked at load so a typo stops the start."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host.strip("[]") or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port (IPv6 as [addr]:port)")
+    return value
+
+
 class ApiSettings(_Section):
     """The HTTP API and dashboard listener."""
 
     listen: str = "127.0.0.1:8025"
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        return check_listen(value)
+
     max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     # Per API key: sustained requests per second and the burst allowed at once (429 beyond).
     rate_per_s: float = Field(default=10.0, gt=0)
@@ -257,6 +271,11 @@ class MetricsSettings(_Section):
 
     # "host:port" of a separate listener for /metrics; empty: served on the API listener.
     listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        return check_listen(value) if value else value
 
 
 class Settings(_Section):

@@ -45,6 +45,11 @@ def test_toml_file_and_env_override(tmp_path: Path) -> None:
         pytest.param("[delivery]\nsmtp_port = 0\n", {}, "delivery.smtp_port", id="out-of-range"),
         pytest.param("", {"POSTILLON_DNS__TIMEOUT_S": "soon"}, "dns.timeout_s", id="env-bad"),
         pytest.param("", {"POSTILLON_DSN__X": "1"}, "dsn: unknown", id="env-unknown"),
+        pytest.param("", {"POSTILLON_API__LISTEN": "8025"}, "api.listen", id="listen-no-host"),
+        pytest.param(
+            "", {"POSTILLON_METRICS__LISTEN": "localhost:http"}, "metrics.listen", id="metrics"
+        ),
+        pytest.param('[delivery]\nhelo_name = "a..b"\n', {}, "delivery.helo_name", id="helo"),
         pytest.param(
             '[dashboard]\nsession_secret = "c2hvcnQ="\n',
             {},
