@@ -97,6 +97,10 @@ async def test_readme_walkthrough_delivers_through_the_sandbox(tmp_path: Path) -
     assert 'postillon_attempt_mta_sts_total{mode="none"} 1.0' in metrics
     assert 'postillon_attempt_duration_seconds_count{outcome="delivered"} 1.0' in metrics
     assert "postillon_queue_waiting_recipients 0.0" in metrics
+    logged = [json.loads(line) for line in server.stdout.read_text().splitlines() if line]
+    [outcome] = [e for e in logged if e["event"] == "delivery.outcome"]
+    assert (outcome["message_id"], outcome["recipient_id"]) == (email["id"], recipient["id"])
+    assert outcome["status"] == "delivered"
     # The domain was added, never verified: the sandbox signed with its pending key.
     assert domain["name"] == "example.com"
     assert domain["status"] == "pending"
