@@ -56,16 +56,15 @@ class ApiSettings(_Section):
     """The HTTP API and dashboard listener."""
 
     listen: str = "127.0.0.1:8025"
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    # Per API key: sustained requests per second and the burst allowed at once (429 beyond).
+    rate_per_s: float = Field(default=10.0, gt=0)
+    rate_burst: int = Field(default=50, ge=1)
 
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
         return check_listen(value)
-
-    max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
-    # Per API key: sustained requests per second and the burst allowed at once (429 beyond).
-    rate_per_s: float = Field(default=10.0, gt=0)
-    rate_burst: int = Field(default=50, ge=1)
 
 
 class DnsSettings(_Section):
