@@ -99,12 +99,13 @@ class DomainService:
     async def add(self, account: Account, name: str) -> DomainView:
         """Add ``name`` with a new key (RSA-2048, and Ed25519 when configured); the view lists
         the records to publish, all pending. Raises InvalidDomainError (422),
-        NoSourceAddressesError (no SPF possible: a configuration error), DomainExistsError."""
+        NoSourceAddressesError (an SPF address that is not an IP; settings loaded by the
+        loader never hold one), DomainExistsError."""
         domain = normalize_domain(name)
         keys = [self._new_key(domain, self._rsa_keys())]
         if self._dkim.ed25519:
             keys.append(self._new_key(domain, generate_ed25519_key()))
-        # Build the records before storing: a configuration that cannot publish SPF fails here.
+        # Build the records before storing: records that cannot be built fail here.
         _specs(domain, [], self._delivery, pending=keys)
         record = await self._domains.add(account.id, domain, DomainStatus.PENDING.value, keys)
         if record is None:
