@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import click
 import structlog
+from sqlalchemy.engine import make_url
 
 from postillon.app import Node, ensure_sqlite_dir, sqlite_path
 from postillon.clock import SystemClock
@@ -26,6 +27,7 @@ from postillon.services.container import Services, load_master_key
 from postillon.services.domain_views import DomainStatus, DomainView
 from postillon.services.keys import ApiKeyInfo
 from postillon.services.users import DashboardUserInfo
+from postillon.storage.migrate import current_revision
 from postillon.storage.sql_store import SqlStore
 
 T = TypeVar("T")
@@ -56,13 +58,23 @@ def _refuse_missing_database(settings: Settings) -> None:
         )
 
 
+def _redacted(url: str) -> str:
+    """The database URL without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _with_store(settings: Settings, work: Callable[[SqlStore], Awaitable[T]]) -> T:
     _refuse_missing_database(settings)
 
     async def run() -> T:
         store = SqlStore.from_url(settings.storage.url, SystemClock())
         try:
-            await store.migrate()
+            if await current_revision(store.engines.writer) is None:
+                raise click.ClickException(
+                    f"{_redacted(settings.storage.url)} holds no postillon schema: start"
+                    " `postillon serve` (or run `postillon init`) on it first"
+                )
+            await store.migrate()  # an older schema is brought up to date, as serve would
             return await work(store)
         finally:
             await store.close()

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from postillon.cli import cli
+from tests.integration.storage.pg import PgDatabase
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +101,22 @@ def test_a_bad_setting_stops_with_its_name(tmp_path: Path, monkeypatch: pytest.M
     assert result.exit_code == 1
     assert "delivery.spf_addresses" in result.output
     assert "'mta' is not an IP address" in result.output
+
+
+def test_an_empty_postgresql_database_is_not_given_a_schema_by_a_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    database = PgDatabase().create()
+    try:
+        monkeypatch.chdir(tmp_path)
+        env = {"POSTILLON_STORAGE__URL": database.url}
+        refused = CliRunner().invoke(cli, ["queue", "ls"], env=env)
+        created = CliRunner().invoke(cli, ["init"], env=env)
+        listed = CliRunner().invoke(cli, ["queue", "ls"], env=env)
+    finally:
+        database.drop()
+
+    assert refused.exit_code == 1
+    assert "holds no postillon schema" in refused.output
+    assert created.exit_code == 0, created.output
+    assert listed.exit_code == 0, listed.output
