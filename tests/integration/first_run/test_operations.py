@@ -26,6 +26,7 @@ async def test_probes_root_and_docs_without_a_cdn(tmp_path: Path) -> None:
         ready = await client.get("/readyz")
         browser = await client.get("/", headers={"Accept": "text/html,*/*"})
         program = await client.get("/")
+        landed = await client.get("/", headers={"Accept": "text/html"}, follow_redirects=True)
         docs = await client.get("/docs")
         assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
         fetched = {url: (await client.get(url)).status_code for url in assets}
@@ -36,6 +37,9 @@ async def test_probes_root_and_docs_without_a_cdn(tmp_path: Path) -> None:
     assert browser.status_code == 303
     assert browser.headers["location"] == "/dashboard/"
     assert program.json()["docs"] == "/docs"
+    assert landed.status_code == 200
+    assert "/dashboard/" in str(landed.url)
+    assert 'name="api_key"' in landed.text
     assert docs.status_code == 200
     assert "swagger-ui-bundle.js" in docs.text
     assert "cdn" not in docs.text.lower()
@@ -55,6 +59,10 @@ async def test_logs_are_json_lines_when_stdout_is_not_a_terminal(tmp_path: Path)
     names = [event["event"] for event in events]
     assert "node.started" in names
     assert "node.stopped" in names
+    # The default config's doubts are logged at start, as check-config prints them.
+    assert any(
+        "spf_addresses" in e.get("detail", "") for e in events if e["event"] == "config.warning"
+    )
     assert all("timestamp" in event and "level" in event for event in events)
 
 
