@@ -99,6 +99,8 @@ async def run_session(
         raise
     except (TlsFailedError, ConnectionLostError):
         pass
+    except Exception:  # a bug must cost this session only, and be seen
+        log.exception("smtp session failed", peer=peer.address)
     finally:
         if protocol.transport is not None:
             protocol.transport.close()
@@ -160,9 +162,8 @@ async def _decide(
         if isinstance(event, RcptTo):
             return await handler.rcpt_to(event)
         return await handler.message(event)
-    except Exception as error:  # a door's bug must cost one command, not the session
-        log.exception("smtp handler failed", peer=peer.address, event=type(event).__name__)
-        del error
+    except Exception:  # a door's bug must cost one command, not the session
+        log.exception("smtp handler failed", peer=peer.address, decision=type(event).__name__)
         return replies.SERVER_ERROR
 
 

@@ -65,6 +65,8 @@ class _Conn:
 
     async def message(self, event: MessageData) -> ServerReply | None:
         await asyncio.sleep(self.door.slow_s)
+        if b"raise" in event.data:
+            raise RuntimeError("a bug in the door")
         self.door.messages.append(event)
         return None
 
@@ -325,3 +327,28 @@ async def test_close_lets_a_commit_finish_and_says_421_to_everyone(
     assert listener.connections == 0
     writer.close()
     idle_writer.close()
+
+
+async def test_a_door_that_raises_costs_one_command_not_the_session(
+    listen: Start, pki: TestPki
+) -> None:
+    door = Recorder()
+    listener = await listen(door, implicit_tls=True)
+    reader, writer = await asyncio.open_connection(
+        HOST_TLS, listener.sockets[0][1], ssl=_client_context(pki)
+    )
+    await reader.readline()
+    txn = b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n"
+    writer.write(b"EHLO c.test\r\nAUTH PLAIN AGFueQBwc3RfZ29vZA==\r\n" + txn)
+    writer.write(b"raise\r\n.\r\n" + txn + b"fine\r\n.\r\n")
+    finals: list[bytes] = []
+    async with asyncio.timeout(5):
+        while len(finals) < 10:
+            line = await reader.readline()
+            assert line, f"closed after {finals}"
+            if line[3:4] == b" ":
+                finals.append(line[:9])
+    assert finals[5] == b"451 4.3.0"
+    assert finals[9][:3] == b"250"
+    assert len(door.messages) == 1
+    writer.close()
