@@ -9,8 +9,11 @@ under DMARC) -> answer after the commit.
 An Idempotency-Key is stored with the messages in the same transaction; the same key with the
 same request fingerprint within 24 h answers the first result again, another fingerprint is a
 conflict.
+A message an SMTP client composed (``send_submitted``) skips validate/compose: its own bytes
+are made ready to sign (message.submitted), its From domain checked and signed the same way,
+and it takes the same ``_enqueue`` (source "smtp", the key's prefix).
 Cancelling keeps the message and its history: waiting recipients become CANCELLED.
-It must not know about HTTP, nor deliver (the engine reads the queue).
+It must not know about HTTP or SMTP, nor deliver (the engine reads the queue).
 """
 
 from __future__ import annotations
