@@ -171,8 +171,12 @@ def _diagnostic(segment: str) -> str:
             if following and not _REPLY.search(following) and not following.startswith(("<", "-")):
                 text = f"{text} {following}"
             return text[:MAX_DIAGNOSTIC_CHARS]
-    rest = [line for line in lines[1:] if line]
-    return rest[0][:MAX_DIAGNOSTIC_CHARS] if rest else ""
+    # No code: the reason follows the address on its line ("<bob@x>: connect to ...") or
+    # stands on the next one.
+    own = lines[0].split("@", 1)[-1].partition(">")[2].lstrip(":.").strip() if lines else ""
+    # A label line ("because:") introduces the reason rather than giving it.
+    rest = [line for line in lines[1:] if line and not line.endswith(":")]
+    return (own or (rest[0] if rest else ""))[:MAX_DIAGNOSTIC_CHARS]
 
 
 def recipients(text: str, *, still_trying: bool) -> tuple[DsnRecipient, ...]:
