@@ -16,7 +16,7 @@ from postillon.config.settings import DkimSettings, Settings
 from postillon.dkim import MasterKey
 from postillon.dkim.master_key import load_or_create_master_key, master_key_from_text
 from postillon.dns.resolver import Resolver
-from postillon.domains import DnsLookup
+from postillon.domains import DnsLookup, TagKey
 from postillon.services.domains import DomainService
 from postillon.services.keys import ApiKeyService
 from postillon.services.sending import SendService
@@ -97,6 +97,7 @@ class Services:
                 signers=signers,
                 api=settings.api,
                 clock=clock,
+                return_path_key=TagKey.derive(master.material),
             ),
             suppressions=SuppressionService(store, SqlSuppressions(transactions)),
             users=DashboardUserService(SqlDashboardUsers(transactions), clock),

@@ -3,7 +3,8 @@
 The path of one request: validate (message.validate) -> the From domain must be a verified
 sender domain of the account -> compose (message.compose; Message-ID in the sender's domain)
 -> DKIM-sign with the domain's active key -> enqueue with the envelope sender
-``bounces+<id>@pstbounces.<domain>`` (so SPF aligns under DMARC) -> answer after the commit.
+``bounces+<id>-<tag>@pstbounces.<domain>`` (so SPF aligns under DMARC; the keyed tag lets the
+inbound listener refuse reports to addresses we never used) -> answer after the commit.
 An Idempotency-Key is stored with the messages in the same transaction; the same key with the
 same request fingerprint within 24 h answers the first result again, another fingerprint is a
 conflict.
@@ -22,7 +23,7 @@ from typing import Any
 from postillon.clock import Clock
 from postillon.config.settings import ApiSettings
 from postillon.dkim import sign_message
-from postillon.domains import bounce_address
+from postillon.domains import TagKey, tagged_bounce_address
 from postillon.message.compose import ComposedMessage, compose
 from postillon.message.errors import InvalidMessageError, ValidationProblem
 from postillon.message.model import OutgoingEmail
@@ -89,9 +90,11 @@ class SendService:
         signers: SignerCache,
         api: ApiSettings,
         clock: Clock,
+        return_path_key: TagKey,
         random_bytes: RandomBytes = secrets.token_bytes,
     ) -> None:
         self._store = store
+        self._return_path_key = return_path_key
         self._ingest = ingest
         self._signers = signers
         self._api = api
@@ -201,7 +204,7 @@ class SendService:
         scheduled = [r.scheduled_at is not None for r in requests]
 
         def mail_from(index: int, message_id: str) -> str:
-            return bounce_address(domains[index], message_id)
+            return tagged_bounce_address(domains[index], message_id, self._return_path_key)
 
         def respond(results: Sequence[EnqueueResult]) -> dict[str, Any]:
             return _response(zip(results, scheduled, strict=True))
