@@ -3,7 +3,7 @@
 ``Services.build(settings, store, resolver, clock)`` opens the tenant tables on the configured
 database (sharing the Store's engines), loads or creates the DKIM master key, and
 wires :class:`ApiKeyService`, :class:`DomainService`, :class:`SendService`,
-:class:`SuppressionService` and :class:`DashboardUserService`.
+:class:`SuppressionService`, :class:`DashboardUserService` and :class:`ReturnPathService`.
 It must not start tasks (the composition root schedules :meth:`DomainService.recheck_due`).
 """
 
@@ -19,6 +19,7 @@ from postillon.dns.resolver import Resolver
 from postillon.domains import DnsLookup, TagKey
 from postillon.services.domains import DomainService
 from postillon.services.keys import ApiKeyService
+from postillon.services.return_path import ReturnPathService
 from postillon.services.sending import SendService
 from postillon.services.signers import SignerCache
 from postillon.services.suppressions import SuppressionService
@@ -29,6 +30,7 @@ from postillon.storage.dashboard_users_sql import SqlDashboardUsers
 from postillon.storage.domains_sql import SqlDomains
 from postillon.storage.idempotency_sql import SqlIngest
 from postillon.storage.protocol import Store
+from postillon.storage.reports_sql import SqlReports
 from postillon.storage.suppressions_sql import SqlSuppressions
 from postillon.storage.transactions import Transactions
 
@@ -52,6 +54,7 @@ class Services:
     suppressions: SuppressionService
     users: DashboardUserService
     engines: Engines
+    return_path: ReturnPathService
     owns_engines: bool = True
 
     @classmethod
@@ -80,6 +83,7 @@ class Services:
             settings.dns.model_copy(update={"cache_max_entries": 0}), clock
         )
         signers = SignerCache(domain_rows, master, clock)
+        tag_key = TagKey.derive(master.material)
         return cls(
             keys=ApiKeyService(store, SqlApiKeys(transactions), clock),
             domains=DomainService(
@@ -97,11 +101,12 @@ class Services:
                 signers=signers,
                 api=settings.api,
                 clock=clock,
-                return_path_key=TagKey.derive(master.material),
+                return_path_key=tag_key,
             ),
             suppressions=SuppressionService(store, SqlSuppressions(transactions)),
             users=DashboardUserService(SqlDashboardUsers(transactions), clock),
             engines=engines,
+            return_path=ReturnPathService(SqlReports(transactions), tag_key),
             owns_engines=engines is not shared,
         )
 
