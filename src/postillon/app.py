@@ -33,6 +33,7 @@ from postillon.dkim import MasterKey
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
+from postillon.inbound import build_inbound_listener
 from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
 from postillon.roles import Role
@@ -56,6 +57,9 @@ log = structlog.get_logger("postillon.app")
 # 5321 §4.5.3.2.7 lets servers cut at 5 minutes) and renewing MTA-STS policies before expiry.
 POOL_SWEEP_S = 5.0
 POLICY_REFRESH_S = 300.0
+# On stop, reports being received get this long to be committed (a cut one is resent: its
+# sender never saw our 250).
+INBOUND_GRACE_S = 5.0
 # Sender domains due a DNS re-check, and idempotency keys past their 24 hours, looked at hourly.
 DOMAIN_RECHECK_S = 3600.0
 
@@ -140,6 +144,8 @@ class Node:
             ),
         )
         self.api = ApiServer(self.api_app, settings)
+        # The return path's SMTP listener ([inbound] listen), run by the api and all roles.
+        self.inbound = build_inbound_listener(settings, self.services.return_path)
 
     def _build_webhooks(self, settings: Settings, master_key: MasterKey, owner: str) -> None:
         transactions = Transactions(self.store.engines, self.clock)
@@ -190,6 +196,8 @@ class Node:
             )
         if self.role.runs_api:
             await self.api.start()  # a listen address that cannot be bound stops startup here
+            if self.inbound is not None:
+                await self.inbound.start()
         listener = create_listener(self.settings.storage.url, on_notify=self.engine.wake)
         log.info(
             "node.started",
@@ -197,6 +205,7 @@ class Node:
             owner=self.engine.owner,
             storage=self.settings.storage.url,
             api=self.settings.api.listen if self.role.runs_api else None,
+            inbound=self.inbound.sockets if self.inbound and self.role.runs_api else None,
         )
         dispatcher: asyncio.Task[None] | None = None
         try:
@@ -211,6 +220,8 @@ class Node:
         finally:
             if self.role.runs_api:
                 await self.api.stop()  # no new requests; those in flight get a few seconds
+                if self.inbound is not None:
+                    await self.inbound.close(grace_s=INBOUND_GRACE_S)
             if dispatcher is not None:
                 await dispatcher  # it drains on the same stop
             await listener.close()
