@@ -16,6 +16,7 @@ import pytest
 from postillon.app import Node
 from postillon.clock import FakeClock
 from postillon.queue.status import RecipientStatus
+from postillon.storage.reports_sql import StoredReport
 from tests.integration.inbound.test_listener import INBOUND, node_settings
 from tests.integration.services.conftest import new_domain
 from tests.integration.services.publish import publish
@@ -54,7 +55,7 @@ async def test_postfix_dsn_for_an_unknown_user_bounces_late(
         assert view is not None
         assert [r.status for r in view.recipients] == [RecipientStatus.DELIVERED]
 
-        reports = []
+        reports: list[StoredReport] = []
         async with asyncio.timeout(DSN_TIMEOUT_S):
             while not reports:
                 await asyncio.sleep(0.2)
