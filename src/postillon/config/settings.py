@@ -33,6 +33,18 @@ class ApiSettings(_Section):
     # Per API key: sustained requests per second and the burst allowed at once (429 beyond).
     rate_per_s: float = Field(default=10.0, gt=0)
     rate_burst: int = Field(default=50, ge=1)
+    # Where the public reaches this API (one-click unsubscribe links: <public_url>/u/<token>),
+    # e.g. "https://mail.example.com"; None: messages cannot ask for one-click unsubscribe.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// behind a TLS proxy)")
+        if value is not None and any(c in value for c in '<>" \r\n,'):
+            raise ValueError("must be a plain URL (no spaces, quotes, commas or brackets)")
+        return value
 
 
 class DnsSettings(_Section):

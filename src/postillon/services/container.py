@@ -3,7 +3,8 @@
 ``Services.build(settings, store, resolver, clock)`` opens the tenant tables on the configured
 database (sharing the Store's engines), loads or creates the DKIM master key, and
 wires :class:`ApiKeyService`, :class:`DomainService`, :class:`SendService`,
-:class:`SuppressionService`, :class:`DashboardUserService` and :class:`ReturnPathService`.
+:class:`SuppressionService`, :class:`DashboardUserService`, :class:`ReturnPathService`
+and :class:`UnsubscribeService`.
 It must not start tasks (the composition root schedules :meth:`DomainService.recheck_due`).
 """
 
@@ -23,6 +24,8 @@ from postillon.services.return_path import ReturnPathService
 from postillon.services.sending import SendService
 from postillon.services.signers import SignerCache
 from postillon.services.suppressions import SuppressionService
+from postillon.services.unsubscribe import UnsubscribeService
+from postillon.services.unsubscribe_token import UnsubscribeTokens
 from postillon.services.users import DashboardUserService
 from postillon.storage.api_keys_sql import SqlApiKeys
 from postillon.storage.connect import Engines, create_engines
@@ -33,6 +36,7 @@ from postillon.storage.protocol import Store
 from postillon.storage.reports_sql import SqlReports
 from postillon.storage.suppressions_sql import SqlSuppressions
 from postillon.storage.transactions import Transactions
+from postillon.storage.unsubscribes_sql import SqlUnsubscribes
 
 
 def load_master_key(dkim: DkimSettings) -> MasterKey:
@@ -55,6 +59,7 @@ class Services:
     users: DashboardUserService
     engines: Engines
     return_path: ReturnPathService
+    unsubscribe: UnsubscribeService
     owns_engines: bool = True
 
     @classmethod
@@ -84,6 +89,9 @@ class Services:
         )
         signers = SignerCache(domain_rows, master, clock)
         tag_key = TagKey.derive(master.material)
+        unsubscribe = UnsubscribeService(
+            SqlUnsubscribes(transactions), UnsubscribeTokens.derive(master.material)
+        )
         return cls(
             keys=ApiKeyService(store, SqlApiKeys(transactions), clock),
             domains=DomainService(
@@ -102,11 +110,13 @@ class Services:
                 api=settings.api,
                 clock=clock,
                 return_path_key=tag_key,
+                unsubscribe=unsubscribe,
             ),
             suppressions=SuppressionService(store, SqlSuppressions(transactions)),
             users=DashboardUserService(SqlDashboardUsers(transactions), clock),
             engines=engines,
             return_path=ReturnPathService(SqlReports(transactions), tag_key),
+            unsubscribe=unsubscribe,
             owns_engines=engines is not shared,
         )
 

@@ -2,6 +2,7 @@
 
 The path of one request: validate (message.validate) -> the From domain must be a verified
 sender domain of the account -> compose (message.compose; Message-ID in the sender's domain)
+-> with ``unsubscribe``, List-Unsubscribe / List-Unsubscribe-Post (services.unsubscribe)
 -> DKIM-sign with the domain's active key -> enqueue with the envelope sender
 ``bounces+<id>-<tag>@pstbounces.<domain>`` (so SPF aligns under DMARC; the keyed tag lets the
 inbound listener refuse reports to addresses we never used) -> answer after the commit.
@@ -32,6 +33,8 @@ from postillon.queue.status import RecipientStatus
 from postillon.services.errors import DomainNotVerifiedError, NotFoundError
 from postillon.services.idempotency import IDEMPOTENCY_TTL, idempotency_key, replayed
 from postillon.services.signers import SignerCache
+from postillon.services.unsubscribe import UnsubscribeService
+from postillon.services.unsubscribe import problem_with as unsubscribe_problem
 from postillon.storage.errors import StorageError
 from postillon.storage.idempotency_sql import SqlIngest
 from postillon.storage.protocol import Store
@@ -65,6 +68,8 @@ class SendRequest:
     tags: tuple[str, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
     scheduled_at: datetime | None = None
+    # One-click unsubscribe (RFC 8058): List-Unsubscribe + List-Unsubscribe-Post.
+    unsubscribe: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,10 @@ class SendService:
         api: ApiSettings,
         clock: Clock,
         return_path_key: TagKey,
+        unsubscribe: UnsubscribeService,
         random_bytes: RandomBytes = secrets.token_bytes,
     ) -> None:
+        self._unsubscribe = unsubscribe
         self._store = store
         self._return_path_key = return_path_key
         self._ingest = ingest
@@ -228,6 +235,13 @@ class SendService:
         except InvalidMessageError as exc:
             raise _in_batch(exc, in_batch, index) from exc
         domain = email.from_.domain
+        more_headers = None
+        if request.unsubscribe:
+            problem = unsubscribe_problem(email, self._api.public_url)
+            if problem is not None:
+                raise _in_batch(InvalidMessageError([problem]), in_batch, index)
+            assert self._api.public_url is not None
+            more_headers = self._unsubscribe.header_maker(account.id, email, self._api.public_url)
         signers = await self._signers.signers_for(account.id, domain)
         if signers is None:
             raise DomainNotVerifiedError(domain, await self._signers.hint_for(account.id, domain))
@@ -238,6 +252,7 @@ class SendService:
                 clock=self._clock,
                 max_message_bytes=self._api.max_message_bytes,
                 random_bytes=self._random_bytes,
+                more_headers=more_headers,
             )
         except InvalidMessageError as exc:
             raise _in_batch(exc, in_batch, index) from exc
