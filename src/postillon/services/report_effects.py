@@ -75,8 +75,10 @@ def _bounce(
         payload=payload,
         new_status=RecipientStatus.BOUNCED,
         bounce_class=bounce_class.value,
+        reply_code=line.smtp_code,
         enhanced_code=line.status,
-        reply_text=line.diagnostic,
+        # As a reply is kept: the code in its own column, the text after it.
+        reply_text=line.diagnostic[3:].strip(" -") if line.smtp_code else line.diagnostic,
         suppress_reason=suppression_list.BOUNCE if bounce_class.suppresses else None,
         suppress_detail=line.diagnostic or line.status,
     )

@@ -60,6 +60,7 @@ class ReportEffect:
     payload: Mapping[str, Any]
     new_status: RecipientStatus | None = None
     bounce_class: str | None = None
+    reply_code: int | None = None
     enhanced_code: str | None = None
     reply_text: str | None = None
     suppress_reason: str | None = None
@@ -175,6 +176,7 @@ class SqlReports:
                         .values(
                             status=effect.new_status.value,
                             bounce_class=effect.bounce_class,
+                            last_reply_code=effect.reply_code,
                             last_enhanced_code=effect.enhanced_code,
                             last_reply_text=effect.reply_text,
                             next_attempt_at=None,
@@ -243,9 +245,8 @@ class SqlReports:
         if unmatched_only:
             query = query.where(inbound_reports.c.matched == 0)
         async with self._tx.read() as connection:
-            rows = await connection.execute(
-                query.order_by(inbound_reports.c.id.desc()).limit(limit)
-            )
+            newest_first = (inbound_reports.c.received_at.desc(), inbound_reports.c.id.desc())
+            rows = await connection.execute(query.order_by(*newest_first).limit(limit))
             return [_stored(row) for row in rows]
 
     async def head(self, report_id: str, *, account_id: str | None) -> bytes | None:

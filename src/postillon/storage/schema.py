@@ -376,7 +376,7 @@ inbound_reports = sa.Table(
     sa.Column("summary", Json, nullable=False),  # what was read, and what it did
     sa.Column("size", sa.Integer(), nullable=False),
     sa.Column("head", sa.LargeBinary(), nullable=False),  # first REPORT_HEAD_OCTETS
-    sa.Index(None, "account_id", "id"),
+    sa.Index(None, "account_id", "received_at"),
     sa.Index(None, "message_id", "id"),
     sa.Index(None, "matched", "id"),
 )

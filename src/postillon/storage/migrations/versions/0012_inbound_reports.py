@@ -64,5 +64,5 @@ def downgrade() -> None:
         batch.drop_column("detail")
     op.drop_index("ix_inbound_reports_matched_id", table_name="inbound_reports")
     op.drop_index("ix_inbound_reports_message_id_id", table_name="inbound_reports")
-    op.drop_index("ix_inbound_reports_account_id_id", table_name="inbound_reports")
+    op.drop_index("ix_inbound_reports_account_id_received_at", table_name="inbound_reports")
     op.drop_table("inbound_reports")
