@@ -13,7 +13,7 @@ from postillon.api import error_handlers
 from postillon.api.body_limit import BodyLimit, max_body_bytes
 from postillon.api.context import ApiContext
 from postillon.api.rate_limit import RateLimit, RateLimiter
-from postillon.api.routes import domains, emails, unsubscribe
+from postillon.api.routes import domains, emails, suppressions, unsubscribe
 from postillon.api.routes import webhooks as webhook_routes
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
@@ -57,6 +57,7 @@ def create_app(
     error_handlers.install(app)
     app.include_router(emails.router)
     app.include_router(domains.router)
+    app.include_router(suppressions.router)
     app.include_router(unsubscribe.router)
     if webhooks is not None:
         app.include_router(webhook_routes.router)
