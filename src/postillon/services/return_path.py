@@ -73,3 +73,7 @@ class ReturnPathService:
     ) -> list[StoredReport]:
         """An account's reports (None: those that matched no message), newest first."""
         return await self._reports.list(account_id=account_id, message_id=message_id, limit=limit)
+
+    async def head(self, report_id: str, account_id: str | None) -> bytes | None:
+        """The kept head of a report (the account's, or an unmatched one with None)."""
+        return await self._reports.head(report_id, account_id=account_id)
