@@ -68,8 +68,9 @@ class SendRequest:
     tags: tuple[str, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
     scheduled_at: datetime | None = None
-    # One-click unsubscribe (RFC 8058): List-Unsubscribe + List-Unsubscribe-Post.
-    unsubscribe: bool = False
+    # One-click unsubscribe (RFC 8058): List-Unsubscribe + List-Unsubscribe-Post; None follows
+    # the sender domain's default (applied only where it can work: one recipient).
+    unsubscribe: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -235,16 +236,20 @@ class SendService:
         except InvalidMessageError as exc:
             raise _in_batch(exc, in_batch, index) from exc
         domain = email.from_.domain
-        more_headers = None
-        if request.unsubscribe:
-            problem = unsubscribe_problem(email, self._api.public_url)
-            if problem is not None:
-                raise _in_batch(InvalidMessageError([problem]), in_batch, index)
-            assert self._api.public_url is not None
-            more_headers = self._unsubscribe.header_maker(account.id, email, self._api.public_url)
         signers = await self._signers.signers_for(account.id, domain)
         if signers is None:
             raise DomainNotVerifiedError(domain, await self._signers.hint_for(account.id, domain))
+        public_url = self._api.public_url
+        problem = unsubscribe_problem(email, public_url)
+        wanted = request.unsubscribe
+        if wanted is None:  # the domain's default, where one-click can work
+            wanted = problem is None and self._signers.unsubscribe_default(account.id, domain)
+        more_headers = None
+        if wanted:
+            if problem is not None:
+                raise _in_batch(InvalidMessageError([problem]), in_batch, index)
+            assert public_url is not None
+            more_headers = self._unsubscribe.header_maker(account.id, email, public_url)
         try:
             composed: ComposedMessage = compose(
                 email,

@@ -215,6 +215,8 @@ sender_domains = sa.Table(
     sa.Column("check_results", Json, nullable=False),  # the last check, record by record
     sa.Column("dmarc_policy", sa.String(20), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Add one-click unsubscribe to single-recipient mail from this domain unless asked not (0012).
+    sa.Column("unsubscribe_default", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("account_id", "name"),
     sa.Index(None, "last_checked_at"),
 )

@@ -175,3 +175,32 @@ async def test_without_public_url_unsubscribe_is_422(
     [field] = answer.json()["error"]["fields"]
     assert field["field"] == "unsubscribe"
     assert "public_url" in field["message"]
+
+
+async def test_domain_default_applies_to_single_recipient_mail(public: World) -> None:
+    async with client_for(public.app(), await public.key("acme")) as client:
+        sender = await verified_domain(client, public.test_dns, "unsubdefault")
+        patched = await client.patch(f"/v1/domains/{sender}", json={"unsubscribe_default": True})
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["unsubscribe_default"] is True
+        assert (await client.get(f"/v1/domains/{sender}")).json()["unsubscribe_default"] is True
+
+        bodies = {
+            "default": email(sender),
+            "opted-out": email(sender, unsubscribe=False),
+            "two-recipients": email(sender, to=["ada@example.test", "bob@example.test"]),
+        }
+        heads = {}
+        for name, body in bodies.items():
+            answer = await client.post("/v1/emails", json=body)
+            assert answer.status_code == 202, answer.text
+            stored = await public.store.get_message(answer.json()["id"], with_body=True)
+            assert stored is not None
+            assert stored.body is not None
+            heads[name] = stored.body.split(b"\r\n\r\n", 1)[0]
+        unknown = await client.patch("/v1/domains/nope.example", json={"unsubscribe_default": True})
+        bad = await client.patch(f"/v1/domains/{sender}", json={"unsubscribe": True})
+    assert _LINK.search(heads["default"])
+    assert b"List-Unsubscribe" not in heads["opted-out"]
+    assert b"List-Unsubscribe" not in heads["two-recipients"]
+    assert (unknown.status_code, bad.status_code) == (404, 422)

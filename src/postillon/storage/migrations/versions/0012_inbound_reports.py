@@ -1,5 +1,6 @@
-"""Reports received by mail (bounces, delays, complaints, auto-replies, unmatched), and
-suppressions with a reason from a fixed set plus a free-text detail.
+"""Reports received by mail (bounces, delays, complaints, auto-replies, unmatched),
+suppressions with a reason from a fixed set plus a free-text detail, and a sender domain's
+one-click unsubscribe default.
 
 Revision ID: 0012_inbound_reports
 Revises: 0006_attempts_started_at
@@ -45,10 +46,18 @@ def upgrade() -> None:
         sa.Column("head", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_inbound_reports"),
     )
-    op.create_index("ix_inbound_reports_account_id_id", "inbound_reports", ["account_id", "id"])
+    op.create_index(
+        "ix_inbound_reports_account_id_received_at",
+        "inbound_reports",
+        ["account_id", "received_at"],
+    )
     op.create_index("ix_inbound_reports_message_id_id", "inbound_reports", ["message_id", "id"])
     op.create_index("ix_inbound_reports_matched_id", "inbound_reports", ["matched", "id"])
     op.add_column("suppressions", sa.Column("detail", sa.Text(), nullable=True))
+    op.add_column(
+        "sender_domains",
+        sa.Column("unsubscribe_default", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.execute(
         "UPDATE suppressions SET detail = reason, reason = 'bounce' "
         "WHERE reason NOT IN ('bounce', 'complaint', 'unsubscribe', 'manual')"
@@ -62,6 +71,8 @@ def downgrade() -> None:
     )
     with op.batch_alter_table("suppressions") as batch:
         batch.drop_column("detail")
+    with op.batch_alter_table("sender_domains") as batch:
+        batch.drop_column("unsubscribe_default")
     op.drop_index("ix_inbound_reports_matched_id", table_name="inbound_reports")
     op.drop_index("ix_inbound_reports_message_id_id", table_name="inbound_reports")
     op.drop_index("ix_inbound_reports_account_id_received_at", table_name="inbound_reports")
