@@ -17,12 +17,22 @@ import hmac
 from dataclasses import dataclass, field
 
 from postillon.domains.errors import InvalidDomainError
-from postillon.domains.names import MAX_LOCAL_PART_OCTETS, bounce_address, parse_bounce_address
+from postillon.domains.names import (
+    MAX_LOCAL_PART_OCTETS,
+    RETURN_PATH_LABEL,
+    bounce_address,
+    normalize_domain,
+    parse_bounce_address,
+    return_path_domain,
+)
 
 # 8 base32 characters = 40 bits: a forger needs ~10^12 tries per message id, far beyond what
 # a rate-limited port 25 allows, and the local part stays short (8 + 26 + 1 + 8 = 43 ≤ 64).
 TAG_CHARS = 8
 TAG_SEPARATOR = "-"
+# The mailto: of one-click unsubscribe (RFC 8058 §3.1 keeps a mailto beside the https URI for
+# clients without HTTP): unsubscribe@pstbounces.<domain>, the token in the Subject.
+UNSUBSCRIBE_LOCAL_PART = "unsubscribe"
 # Domain separation: the DKIM sealing key is never used as the tag key itself.
 _KEY_LABEL = b"postillon return-path tag v1"
 
@@ -67,6 +77,24 @@ def tagged_bounce_address(domain: str, message_id: str, key: TagKey) -> str:
     if len(tagged_local) > MAX_LOCAL_PART_OCTETS:
         raise InvalidDomainError(f"message id {message_id!r} is too long for a tagged address")
     return f"{tagged_local}@{host}"
+
+
+def unsubscribe_address(domain: str) -> str:
+    """``unsubscribe@pstbounces.<domain>``: where a mailto unsubscribe is sent."""
+    return f"{UNSUBSCRIBE_LOCAL_PART}@{return_path_domain(domain)}"
+
+
+def read_unsubscribe_address(address: str) -> str | None:
+    """The sender domain of an :func:`unsubscribe_address`, or None for any other address."""
+    local, at, host = address.strip().strip("<>").rpartition("@")
+    prefix = RETURN_PATH_LABEL + "."
+    host = host.rstrip(".").lower()
+    if not at or local.lower() != UNSUBSCRIBE_LOCAL_PART or not host.startswith(prefix):
+        return None
+    try:
+        return normalize_domain(host[len(prefix) :])
+    except InvalidDomainError:
+        return None
 
 
 def read_return_path(address: str, key: TagKey) -> ReturnPath | None:

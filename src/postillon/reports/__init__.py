@@ -14,6 +14,14 @@ Pure (no I/O): bytes of a received message in, a :class:`Report` out.
 """
 
 from postillon.reports.model import Action, DsnRecipient, OriginalHeaders, Report, ReportKind
-from postillon.reports.read import read_report
+from postillon.reports.read import read_report, subject_of
 
-__all__ = ["Action", "DsnRecipient", "OriginalHeaders", "Report", "ReportKind", "read_report"]
+__all__ = [
+    "Action",
+    "DsnRecipient",
+    "OriginalHeaders",
+    "Report",
+    "ReportKind",
+    "read_report",
+    "subject_of",
+]

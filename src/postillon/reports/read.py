@@ -108,3 +108,12 @@ def read_report(data: bytes) -> Report:
         subject=subject,
         problems=tuple(problems),
     )
+
+
+def subject_of(data: bytes) -> str:
+    """The decoded Subject of a received message ("" when absent or unreadable)."""
+    try:
+        message, _ = mime.parse(data)
+    except mime.TooDeepError:
+        return ""
+    return mime.header(message, "Subject") or ""

@@ -115,7 +115,7 @@ class Services:
             suppressions=SuppressionService(store, SqlSuppressions(transactions)),
             users=DashboardUserService(SqlDashboardUsers(transactions), clock),
             engines=engines,
-            return_path=ReturnPathService(SqlReports(transactions), tag_key),
+            return_path=ReturnPathService(SqlReports(transactions), tag_key, unsubscribe),
             unsubscribe=unsubscribe,
             owns_engines=engines is not shared,
         )

@@ -3,9 +3,11 @@
 Owns deciding when a message gets ``List-Unsubscribe`` (asked per message; exactly one
 recipient, since one URL in a message shared by several would unsubscribe them all; a public
 URL configured; no List-Unsubscribe of the customer's own) and its two fields:
-``List-Unsubscribe: <https://…/u/<token>>`` and ``List-Unsubscribe-Post:
-List-Unsubscribe=One-Click`` (RFC 8058 §3.1; both DKIM-signed, dkim/signer.py signs them when
-present). Receiving the POST: a valid token suppresses the address for that account with
+``List-Unsubscribe: <https://…/u/<token>>, <mailto:unsubscribe@pstbounces.<domain>?subject=
+<token>>`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058 §3.1; both
+DKIM-signed, dkim/signer.py signs them when present). The mailto arrives at the inbound
+listener (services.return_path), which passes its Subject here.
+Receiving the POST (or that mail): a valid token suppresses the address for that account with
 reason ``unsubscribe`` and emits ``email.unsubscribed``; an invalid one changes nothing.
 It must not speak HTTP (the API answers; a GET never gets here).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from postillon.domains.return_path import unsubscribe_address
 from postillon.message.errors import ValidationProblem
 from postillon.message.model import ValidEmail
 from postillon.services.unsubscribe_token import UnsubscribeTarget, UnsubscribeTokens
@@ -55,11 +58,15 @@ class UnsubscribeService:
         """The fields for ``email``'s one recipient, given its Message-ID once composed."""
         [recipient] = (*email.to, *email.cc, *email.bcc)
         base = public_url.rstrip("/")
+        mailbox = unsubscribe_address(email.from_.domain)
 
         def make(message_id: str) -> Headers:
-            target = UnsubscribeTarget(account_id, recipient.addr_spec, message_id)
-            url = f"{base}{PATH}{self._tokens.make(target)}"
-            return (("List-Unsubscribe", f"<{url}>"), ("List-Unsubscribe-Post", ONE_CLICK))
+            token = self._tokens.make(
+                UnsubscribeTarget(account_id, recipient.addr_spec, message_id)
+            )
+            # RFC 2369 §2: angle-bracketed URIs in order of preference, https first.
+            links = f"<{base}{PATH}{token}>, <mailto:{mailbox}?subject={token}>"
+            return (("List-Unsubscribe", links), ("List-Unsubscribe-Post", ONE_CLICK))
 
         return make
 

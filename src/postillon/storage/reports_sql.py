@@ -21,7 +21,13 @@ import sqlalchemy as sa
 from postillon.queue.status import RecipientStatus, can_transition_late
 from postillon.storage import suppression_list
 from postillon.storage.outbox import event_row, insert_events
-from postillon.storage.schema import REPORT_HEAD_OCTETS, inbound_reports, messages, recipients
+from postillon.storage.schema import (
+    REPORT_HEAD_OCTETS,
+    inbound_reports,
+    messages,
+    recipients,
+    sender_domains,
+)
 from postillon.storage.transactions import Transactions
 
 REPORT_ID_PREFIX = "rpt_"
@@ -148,6 +154,14 @@ class SqlReports:
             metadata=dict(row.metadata),
             recipients=found,
         )
+
+    async def is_sender_domain(self, name: str) -> bool:
+        """Whether any account has the sender domain ``name``."""
+        async with self._tx.read() as connection:
+            found = await connection.execute(
+                sa.select(sender_domains.c.id).where(sender_domains.c.name == name).limit(1)
+            )
+            return found.first() is not None
 
     async def record(self, report: NewReport, effects: Sequence[ReportEffect]) -> StoredReport:
         """Keep ``report`` and apply ``effects`` in one commit; returns the row with the

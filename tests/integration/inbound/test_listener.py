@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import smtplib
 import ssl
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
@@ -39,7 +41,7 @@ from tests.integration.webhooks.receiver import WebhookReceiver
 from tests.support.certs import TestPki
 from tests.support.dns_server import TestDns
 from tests.support.fixtures import ReceiverFactory
-from tests.support.receivers import ReceivedMessage
+from tests.support.receivers import ReceivedMessage, Receiver
 from tests.unit.reports import shapes
 
 pytestmark = pytest.mark.timeout(60)
@@ -61,6 +63,8 @@ class Sent:
     message_id: str
     received: ReceivedMessage
     recipient: str
+    receiver: Receiver
+    domain: str
 
 
 def node_settings(tmp_path: Path, test_dns: TestDns, pki: TestPki) -> Settings:
@@ -79,6 +83,7 @@ def node_settings(tmp_path: Path, test_dns: TestDns, pki: TestPki) -> Settings:
             "mta_sts": MtaStsSettings(enabled=False),
             "dkim": DkimSettings(master_key_file=tmp_path / "keys" / "dkim-master.key"),
             "webhooks": WebhookSettings(allow_private_networks=("127.0.15.0/24",)),
+            "api": base.api.model_copy(update={"public_url": "https://mail.postillon.test"}),
             "inbound": InboundSettings(
                 listen=(f"{INBOUND}:25",),
                 cert_file=cert.cert_path,
@@ -114,7 +119,7 @@ async def sent(
         result = await node.services.sending.send(account, email_from(domain, to=recipient))
         await node.engine.run_until_idle()
         [received] = await receiver.wait_for(1)
-        yield Sent(node, account, result.id, received, recipient)
+        yield Sent(node, account, result.id, received, recipient, receiver, domain)
     finally:
         await node.inbound.close()
         await node.close()
@@ -270,3 +275,38 @@ async def test_ten_megabyte_report_is_taken_and_read_by_its_head(sent: Sent, pki
     [report] = await sent.node.services.return_path.reports(sent.account.id)
     assert report.size > 10_000_000
     assert any("only the first" in p for p in report.summary["problems"])
+
+
+async def test_mailto_unsubscribe_through_the_listener(sent: Sent, pki: TestPki) -> None:
+    node = sent.node
+    carol = f"carol@{sent.recipient.split('@')[1]}"
+    request = email_from(sent.domain, to=carol)
+    result = await node.services.sending.send(sent.account, replace(request, unsubscribe=True))
+    await node.engine.run_until_idle()
+    [_, received] = await sent.receiver.wait_for(2)
+    header = Parser().parsestr(received.data.decode(), headersonly=True)["List-Unsubscribe"]
+    unfolded = " ".join(header.split())
+    mailto = re.search(r"<mailto:([^?>]+)\?subject=([^>]+)>", unfolded)
+    assert mailto is not None
+    address, token = mailto.group(1), mailto.group(2)
+    assert address == f"unsubscribe@pstbounces.{sent.domain}"
+    letter = f"From: {carol}\r\nTo: {address}\r\nSubject: {token}\r\n\r\nunsubscribe\r\n"
+
+    await asyncio.to_thread(send_report, pki, address, letter.encode(), mail_from=carol)
+
+    [listed] = await node.store.list_suppressions(sent.account.id, limit=10)
+    assert (listed.address, listed.reason, listed.source_message_id) == (
+        carol,
+        "unsubscribe",
+        result.id,
+    )
+    events = await node.store.list_events(account_id=sent.account.id, limit=100)
+    assert [e.payload["recipient"] for e in events if e.type == "email.unsubscribed"] == [carol]
+    [kept] = await node.services.return_path.reports(sent.account.id, message_id=result.id)
+    assert (kept.kind, kept.shape) == ("unsubscribe", "mailto")
+
+    # The mailto of a domain nobody sends from is refused at RCPT, like any other address.
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        await asyncio.to_thread(
+            send_report, pki, "unsubscribe@pstbounces.nobody.example", letter.encode()
+        )

@@ -14,7 +14,11 @@ from postillon.domains import (
     read_return_path,
     tagged_bounce_address,
 )
-from postillon.domains.return_path import TAG_CHARS
+from postillon.domains.return_path import (
+    TAG_CHARS,
+    read_unsubscribe_address,
+    unsubscribe_address,
+)
 
 KEY = TagKey.derive(b"\x42" * 32)
 OTHER_KEY = TagKey.derive(b"\x43" * 32)
@@ -98,3 +102,11 @@ def test_any_id_round_trips(message_id: str) -> None:
     found = read_return_path(address, KEY)
     assert found is not None
     assert (found.message_id, found.is_tagged) == (message_id, True)
+
+
+def test_unsubscribe_address_reads_back_its_domain() -> None:
+    assert unsubscribe_address("Shop.Example") == "unsubscribe@pstbounces.shop.example"
+    assert read_unsubscribe_address("<UNSUBSCRIBE@pstbounces.shop.example.>") == "shop.example"
+    assert read_unsubscribe_address("unsubscribe@shop.example") is None
+    assert read_unsubscribe_address("bounces+x@pstbounces.shop.example") is None
+    assert read_unsubscribe_address("unsubscribe@pstbounces.-bad-") is None
