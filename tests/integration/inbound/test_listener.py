@@ -310,3 +310,22 @@ async def test_mailto_unsubscribe_through_the_listener(sent: Sent, pki: TestPki)
         await asyncio.to_thread(
             send_report, pki, "unsubscribe@pstbounces.nobody.example", letter.encode()
         )
+
+
+async def test_malformed_reports_are_kept_and_touch_nothing(sent: Sent, pki: TestPki) -> None:
+    deep = "".join(
+        f'--b{i}\r\nContent-Type: multipart/mixed; boundary="b{i + 1}"\r\n\r\n' for i in range(500)
+    )
+    garbage = [
+        b"\x00\xff\xfe binary junk \x01\r\n\r\n\x80\x81",
+        ('Content-Type: multipart/report; boundary="b0"\r\n\r\n' + deep).encode(),
+        b"Content-Type: multipart/report; report-type=delivery-status\r\n\r\nno boundary\r\n",
+    ]
+    for data in garbage:
+        await asyncio.to_thread(send_report, pki, sent.received.mail_from, data)
+
+    kept = await sent.node.services.return_path.reports(sent.account.id)
+    assert [r.kind for r in kept] == ["unknown"] * 3
+    assert all(r.matched == 0 for r in kept)
+    assert await status_of(sent) is RecipientStatus.DELIVERED
+    assert await sent.node.store.list_suppressions(sent.account.id, limit=10) == []
