@@ -21,7 +21,6 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from postillon.api import ApiServer, create_app
-from postillon.api.rate_limit import RateLimit
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
 from postillon.dashboard import create_dashboard
@@ -38,6 +37,7 @@ from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
 from postillon.roles import Role
 from postillon.services.container import Services, load_master_key
+from postillon.services.rate_limit import RateLimit, RateLimiter
 from postillon.storage.limits import create_slots
 from postillon.storage.notify import create_listener
 from postillon.storage.policy_sql import SqlPolicyStore
@@ -45,6 +45,7 @@ from postillon.storage.sql_store import SqlStore
 from postillon.storage.transactions import Transactions
 from postillon.storage.webhook_deliveries_sql import SqlWebhookDeliveries
 from postillon.storage.webhooks_sql import SqlWebhookEndpoints
+from postillon.submission import SubmissionServer
 from postillon.webhooks.dispatcher import WebhookDispatcher
 from postillon.webhooks.guard import TargetGuard
 from postillon.webhooks.secret_box import SecretBox
@@ -126,12 +127,16 @@ class Node:
             destinations=self.destinations,
         )
         self._build_webhooks(settings, master_key, owner)
+        # One set of per-key buckets: the API and SMTP submission charge the same limit.
+        self.limiter = RateLimiter(
+            RateLimit(settings.api.rate_per_s, settings.api.rate_burst), self.clock
+        )
         self.api_app = create_app(
             self.services,
             settings,
             clock=self.clock,
-            rate_limit=RateLimit(settings.api.rate_per_s, settings.api.rate_burst),
             webhooks=self.webhooks,
+            limiter=self.limiter,
         )
         self.api_app.mount(
             "/dashboard",
@@ -144,6 +149,9 @@ class Node:
             ),
         )
         self.api = ApiServer(self.api_app, settings)
+        self.submission = SubmissionServer(
+            settings, self.services, self.limiter, self.clock, enabled=role.runs_api
+        )
         # The return path's SMTP listener ([inbound] listen), run by the api and all roles.
         self.inbound = build_inbound_listener(settings, self.services.return_path)
 
@@ -172,6 +180,12 @@ class Node:
             wake_dispatcher=self.dispatcher.wake,
         )
 
+    def reload_tls(self) -> None:
+        """Re-read TLS certificates (SIGHUP): the submission listeners' and the inbound one's."""
+        self.submission.reload_tls()
+        if self.inbound is not None:
+            self.inbound.reload_tls()
+
     async def migrate(self) -> None:
         """Bring the database schema up to date."""
         await self.store.migrate()
@@ -196,8 +210,14 @@ class Node:
             )
         if self.role.runs_api:
             await self.api.start()  # a listen address that cannot be bound stops startup here
-            if self.inbound is not None:
-                await self.inbound.start()
+            try:
+                await self.submission.start()
+                if self.inbound is not None:
+                    await self.inbound.start()
+            except BaseException:
+                await self.submission.close()
+                await self.api.stop()
+                raise
         listener = create_listener(self.settings.storage.url, on_notify=self.engine.wake)
         log.info(
             "node.started",
@@ -219,9 +239,10 @@ class Node:
                 await stop.wait()
         finally:
             if self.role.runs_api:
-                await self.api.stop()  # no new requests; those in flight get a few seconds
+                await self.submission.close()  # sessions mid-commit get a few seconds
                 if self.inbound is not None:
                     await self.inbound.close(grace_s=INBOUND_GRACE_S)
+                await self.api.stop()  # no new requests; those in flight get a few seconds
             if dispatcher is not None:
                 await dispatcher  # it drains on the same stop
             await listener.close()

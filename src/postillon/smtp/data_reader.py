@@ -4,8 +4,11 @@ Owns finding the end of the mail data and undoing the client's dot-stuffing (RFC
 §4.1.1.4, §4.5.2). SECURITY: only ``<CRLF>.<CRLF>`` ends the data; a bare LF or bare CR next
 to a dot (``\\n.\\r\\n``, ``\\r.\\r\\n``, ``\\n.\\n`` ...) is message content, kept literally, so
 commands hidden behind such a sequence are never run as a second transaction (SMTP smuggling,
-CVE-2023-51766 and friends). A body past ``max_octets`` is read to its end and dropped, never
-held. Must not do I/O or change line endings (the door decides about those).
+CVE-2023-51766 and friends). Unstuffing removes the "." that starts a line after CRLF and
+also after a bare LF: clients that send bare LF (Python's smtplib, many PHP mailers) stuff
+those lines too, and a lone "." after a bare LF then stays content without its dot. A body
+past ``max_octets`` is read to its end and dropped, never held. Must not do I/O or change
+line endings (the door decides about those).
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class DataReader:
         end = self._buffer.find(_END, self._scanned)
         if end < 0:
             scanned = max(0, len(self._buffer) - _OVERLAP)
-            self._stuffed += self._buffer.count(b"\r\n.", self._scanned, scanned + 2)
+            self._stuffed += self._buffer.count(b"\n.", self._scanned, scanned + 1)
             self._scanned = scanned
             self._check_size()
             return None
@@ -64,7 +67,7 @@ class DataReader:
         if self._too_big:
             return DataResult(None, octets, leftover)
         # §4.5.2: a line starting with "." has that first "." removed.
-        body = bytes(raw).replace(b"\r\n.", b"\r\n")[len(_START) :]
+        body = bytes(raw).replace(b"\n.", b"\n")[len(_START) :]
         if len(body) > self._max:
             return DataResult(None, octets, leftover)
         return DataResult(body, octets, leftover)

@@ -78,6 +78,9 @@ messages = sa.Table(
     sa.Column("metadata", Json, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("scheduled_at", UtcDateTime(), nullable=True),
+    # Which door took the message ("api", "smtp") and the shown prefix of the key it used.
+    sa.Column("source", sa.String(16), nullable=False, server_default="api"),
+    sa.Column("api_key_prefix", sa.String(16), nullable=True),
     sa.Index(None, "account_id", "id"),
 )
 

@@ -12,6 +12,7 @@ Must not decide what a door accepts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from dataclasses import dataclass
 
@@ -38,6 +39,8 @@ from postillon.transport.tls import TlsInfo
 
 log = structlog.get_logger("postillon.smtp_server")
 
+# How long a shutting-down session may take to say 421 to a client that does not read.
+GOODBYE_S = 1.0
 # One socket read: large enough for a pipelined group or a body chunk, small enough to parse.
 READ_OCTETS = 64 * 1024
 
@@ -50,6 +53,14 @@ class SessionTimeouts:
     idle_s: float = 300.0
     total_s: float = 1800.0
     tls_handshake_s: float = 30.0
+
+
+@dataclass
+class Activity:
+    """What a session is doing, for a listener that is shutting down: ``deciding`` while a
+    door decides (a commit may be running), when the session must not be cut."""
+
+    deciding: bool = False
 
 
 class TlsFailedError(Exception):
@@ -65,17 +76,27 @@ async def run_session(
     timeouts: SessionTimeouts,
     tls_context: ssl.SSLContext | None,
     implicit_tls: bool,
+    activity: Activity | None = None,
 ) -> None:
-    """Serve one connection until QUIT, 421, EOF, a timeout or a failed handshake."""
+    """Serve one connection until QUIT, 421, EOF, a timeout or a failed handshake. Cancelled
+    (shutdown), it answers 421 4.3.2 first."""
+    activity = activity or Activity()
     try:
         async with asyncio.timeout(timeouts.total_s):
             if implicit_tls:
                 assert tls_context is not None
                 await _handshake(protocol, tls_context, peer, timeouts.tls_handshake_s)
-            await _loop(_Connection(protocol, session, handler, peer, timeouts, tls_context))
+            connection = _Connection(protocol, session, handler, peer, timeouts, tls_context)
+            await _loop(connection, activity)
     except TimeoutError:
         session.close(replies.TIMEOUT)
         await _flush(protocol, session)
+    except asyncio.CancelledError:
+        session.close(replies.SHUTTING_DOWN)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(GOODBYE_S):
+                await _flush(protocol, session)
+        raise
     except (TlsFailedError, ConnectionLostError):
         pass
     finally:
@@ -93,7 +114,7 @@ class _Connection:
     tls_context: ssl.SSLContext | None
 
 
-async def _loop(conn: _Connection) -> None:
+async def _loop(conn: _Connection, activity: Activity) -> None:
     protocol, session, handler, peer = conn.protocol, conn.session, conn.handler, conn.peer
     timeouts, tls_context = conn.timeouts, conn.tls_context
     while True:
@@ -118,7 +139,12 @@ async def _loop(conn: _Connection) -> None:
         else:
             if isinstance(event, MessageData):
                 await _flush(protocol, session)  # earlier replies need not wait for the commit
-            session.respond(await _decide(handler, event, peer))
+            activity.deciding = True
+            try:
+                answer = await _decide(handler, event, peer)
+            finally:
+                activity.deciding = False
+            session.respond(answer)
 
 
 async def _decide(

@@ -18,7 +18,7 @@ import structlog
 
 from postillon.smtp import server_reply as replies
 from postillon.smtp.server_session import ServerConfig, ServerSession
-from postillon.transport.server_connection import SessionTimeouts, run_session
+from postillon.transport.server_connection import Activity, SessionTimeouts, run_session
 from postillon.transport.server_handler import PeerInfo, SmtpHandler
 from postillon.transport.server_tls import ServerTls
 from postillon.transport.stream import BoundedStreamProtocol
@@ -32,6 +32,8 @@ MAX_BUFFER_OCTETS = 256 * 1024
 # smtpd_client_connection_count_limit is 50) and for the whole listener (file descriptors).
 DEFAULT_MAX_PER_ADDRESS = 20
 DEFAULT_MAX_CONNECTIONS = 1000
+# How often close() looks again for sessions that finished their decision.
+CLOSE_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class SmtpListener:
         self.tls = tls
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._activity: dict[asyncio.Task[None], Activity] = {}
         self._per_address: Counter[str] = Counter()
         self.refused = 0
 
@@ -100,19 +103,20 @@ class SmtpListener:
             log.error("smtp tls reload failed, keeping the old certificate", error=str(error))
 
     async def close(self, grace_s: float = 0.0) -> None:
-        """Stop accepting; give running sessions ``grace_s`` to finish, then end them."""
-        for server in self._servers:
+        """Stop accepting and end every session with 421 4.3.2; a session inside a door's
+        decision (a message being committed) gets up to ``grace_s`` to finish it first."""
+        servers, self._servers = self._servers, []
+        for server in servers:
             server.close()
-        for server in self._servers:
+        deadline = asyncio.get_running_loop().time() + grace_s
+        while self._tasks:
+            for task, activity in list(self._activity.items()):
+                late = asyncio.get_running_loop().time() >= deadline
+                if not activity.deciding or late:
+                    task.cancel()
+            await asyncio.wait(set(self._tasks), timeout=CLOSE_POLL_S)
+        for server in servers:
             await server.wait_closed()
-        self._servers.clear()
-        if self._tasks and grace_s > 0:
-            await asyncio.wait(set(self._tasks), timeout=grace_s)
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     def _protocol(self) -> BoundedStreamProtocol:
         return _AcceptedProtocol(MAX_BUFFER_OCTETS, self)
@@ -121,11 +125,19 @@ class SmtpListener:
         assert protocol.transport is not None
         peername = protocol.transport.get_extra_info("peername") or ("?", 0)
         peer = PeerInfo(address=str(peername[0]), port=int(peername[1]))
-        task = asyncio.get_running_loop().create_task(self._serve(protocol, peer))
+        activity = Activity()
+        task = asyncio.get_running_loop().create_task(self._serve(protocol, peer, activity))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._activity[task] = activity
+        task.add_done_callback(self._forget)
 
-    async def _serve(self, protocol: BoundedStreamProtocol, peer: PeerInfo) -> None:
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._activity.pop(task, None)
+
+    async def _serve(
+        self, protocol: BoundedStreamProtocol, peer: PeerInfo, activity: Activity
+    ) -> None:
         config = self.config
         too_many = (
             self._per_address[peer.address] >= config.max_per_address
@@ -147,6 +159,7 @@ class SmtpListener:
                 timeouts=config.timeouts,
                 tls_context=context,
                 implicit_tls=config.implicit_tls,
+                activity=activity,
             )
         finally:
             self._per_address[peer.address] -= 1

@@ -294,3 +294,34 @@ async def test_sighup_reload_picks_up_a_new_certificate(listen: Start, pki: Test
     listener.reload_tls()
     assert listener.tls.reloads == 1
     assert await asyncio.to_thread(served_certificate) == expected
+
+
+async def test_close_lets_a_commit_finish_and_says_421_to_everyone(
+    listen: Start, pki: TestPki
+) -> None:
+    door = Recorder(slow_s=0.5)
+    listener = await listen(door, implicit_tls=True)
+    port = listener.sockets[0][1]
+    context = _client_context(pki)
+    idle_reader, idle_writer = await asyncio.open_connection(HOST_TLS, port, ssl=context)
+    assert (await idle_reader.readline()).startswith(b"220 ")
+    reader, writer = await asyncio.open_connection(HOST_TLS, port, ssl=context)
+    await reader.readline()
+    writer.write(
+        b"EHLO c.test\r\nAUTH PLAIN AGFueQBwc3RfZ29vZA==\r\n"
+        b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n"
+    )
+    while not (await reader.readline()).startswith(b"354"):
+        pass
+    writer.write(b"Subject: s\r\n\r\nbody\r\n.\r\n")
+    await asyncio.sleep(0.1)  # the door is now deciding (committing) for 0.5 s
+    closing = asyncio.create_task(listener.close(grace_s=5))
+    async with asyncio.timeout(5):
+        assert (await reader.readline()).startswith(b"250 ")  # the commit finished first
+        assert (await reader.readline()).startswith(b"421 4.3.2")
+        assert (await idle_reader.readline()).startswith(b"421 4.3.2")
+        await closing
+    assert len(door.messages) == 1
+    assert listener.connections == 0
+    writer.close()
+    idle_writer.close()

@@ -90,6 +90,13 @@ def test_data_split_across_reads_at_every_offset_ends_once() -> None:
         assert messages(first + second)[0].data == b"a\r\n"
 
 
+def test_dots_after_bare_lf_are_unstuffed_like_smtplib_sends_them() -> None:
+    session = started()
+    drive(session, b"EHLO c.test\r\n")
+    _, events = drive(session, TXN + b"a\n..b\n.\r\n.\r\n")
+    assert messages(events)[0].data == b"a\n.b\n\r\n"
+
+
 def test_empty_message_and_leading_dot_line() -> None:
     session = started()
     drive(session, b"EHLO c.test\r\n")

@@ -3,7 +3,7 @@ suppressions with a reason from a fixed set plus a free-text detail, and a sende
 one-click unsubscribe default.
 
 Revision ID: 0012_inbound_reports
-Revises: 0006_attempts_started_at
+Revises: 0011_message_source
 Create Date: 2026-12-05
 
 Suppression reasons were free text (the bounce's reply); they become ``bounce``,
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0012_inbound_reports"
-down_revision: str | None = "0006_attempts_started_at"
+down_revision: str | None = "0011_message_source"
 branch_labels: str | None = None
 depends_on: str | None = None
 
