@@ -30,6 +30,7 @@ from postillon.delivery.dial import smtp_dialer, source_address_picker
 from postillon.delivery.engine import Engine
 from postillon.delivery.pool import ConnectionPool
 from postillon.dkim import MasterKey
+from postillon.dns.destinations import DestinationFilter
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
@@ -85,6 +86,7 @@ class Node:
             self.resolver,
             LocalIdentity.from_settings(settings.delivery),
             random.Random(),
+            DestinationFilter.from_settings(settings.delivery),
         )
         self.fetcher: PolicyFetcher | None = None
         self.policies: PolicyCache | None = None

@@ -76,6 +76,9 @@ class DeliverySettings(_Section):
     source_addresses: tuple[str, ...] = ()
     # Addresses that are us, besides source_addresses: an MX resolving here is a loop (5.4.6).
     own_addresses: tuple[str, ...] = ()
+    # Networks (CIDRs) of private, loopback, link-local ... MX addresses we may deliver to; by
+    # default none: a tenant must not reach internal SMTP servers through us (a bounce, 5.4.4).
+    allow_private_destinations: tuple[str, ...] = ()
     max_rcpts_per_transaction: int = Field(default=100, gt=0)
     concurrency_per_destination: int = Field(default=10, gt=0)
     max_messages_per_connection: int = Field(default=100, gt=0)
