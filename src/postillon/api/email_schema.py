@@ -163,5 +163,7 @@ class SendEmailBody(_Strict):
         description="String pairs kept with the message and echoed in its events.",
     )
     scheduled_at: Rfc3339 | None = Field(
-        default=None, description="RFC 3339; the first attempt waits until then."
+        default=None,
+        description="RFC 3339; the first attempt waits until then (at most 30 days ahead; the"
+        " queue lifetime counts from it).",
     )

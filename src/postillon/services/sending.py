@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from postillon.clock import Clock
@@ -47,6 +47,10 @@ from postillon.storage.records import (
 
 # The API's batch limit: one transaction, one commit, and a request body that stays small.
 MAX_BATCH = 100
+# How far ahead ``scheduled_at`` may be: 30 days, the longest the big ESPs allow (SendGrid 72 h,
+# Mailgun 3-7 days, Resend 30 days). The queue lifetime counts from the schedule, so a message
+# may stay queued up to this plus [retry] max_lifetime_s.
+MAX_SCHEDULE_AHEAD = timedelta(days=30)
 # Listing page sizes: at least one, at most what one response should carry.
 MAX_PAGE_SIZE = 100
 
@@ -222,6 +226,7 @@ class SendService:
         """The sender domain and the signed message, ready to store."""
         try:
             email = validate(request.email, max_message_bytes=self._api.max_message_bytes)
+            self._check_schedule(request.scheduled_at)
         except InvalidMessageError as exc:
             raise _in_batch(exc, in_batch, index) from exc
         domain = email.from_.domain
@@ -252,6 +257,13 @@ class SendService:
             scheduled_at=request.scheduled_at,
         )
         return domain, message
+
+    def _check_schedule(self, scheduled_at: datetime | None) -> None:
+        if scheduled_at is not None and scheduled_at > self._clock.now() + MAX_SCHEDULE_AHEAD:
+            days = MAX_SCHEDULE_AHEAD.days
+            raise InvalidMessageError(
+                [ValidationProblem("scheduled_at", f"may be at most {days} days ahead")]
+            )
 
 
 def _in_batch(error: InvalidMessageError, in_batch: bool, index: int) -> InvalidMessageError:

@@ -99,6 +99,15 @@ class ClaimedJob:
     created_at: datetime
     recipients: tuple[ClaimedRecipient, ...]
     lease_until: datetime
+    scheduled_at: datetime | None = None
+
+    @property
+    def lifetime_start(self) -> datetime:
+        """Where the queue lifetime counts from: the later of creation and schedule (a message
+        scheduled days ahead has its whole lifetime after its first attempt is due)."""
+        if self.scheduled_at is None:
+            return self.created_at
+        return max(self.created_at, self.scheduled_at)
 
 
 @dataclass(frozen=True)

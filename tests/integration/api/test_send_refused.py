@@ -82,6 +82,8 @@ INVALID: list[Any] = [
     pytest.param({"scheduled_at": "tomorrow"}, "scheduled_at", id="bad-date"),
     pytest.param({"scheduled_at": "2026-12-01T10:00:00"}, "scheduled_at", id="date-without-offset"),
     pytest.param({"scheduled_at": 1767225600}, "scheduled_at", id="date-as-number"),
+    # The clock stands at 2026-11-29: more than 30 days ahead is refused.
+    pytest.param({"scheduled_at": "2026-12-30T00:00:01Z"}, "scheduled_at", id="too-far-ahead"),
 ]
 
 
