@@ -197,7 +197,7 @@ class Node:
             "node.started",
             role=self.role.value,
             owner=self.engine.owner,
-            storage=self.settings.storage.url,
+            storage=self.settings.storage.redacted_url(),
             api=self.settings.api.listen if self.role.runs_api else None,
         )
         dispatcher: asyncio.Task[None] | None = None

@@ -98,7 +98,9 @@ async def _serve(settings: Settings, role: Role) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     node = Node(settings, role=role)
-    click.echo(f"postillon serving (storage {settings.storage.url}); SIGTERM stops it", err=True)
+    click.echo(
+        f"postillon serving (storage {settings.storage.redacted_url()}); SIGTERM stops it", err=True
+    )
     await node.run(stop)
 
 

@@ -10,9 +10,23 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator
+
+# Shown in place of a secret (pydantic's own mask for SecretStr).
+REDACTED = "**********"
+# The password of a URL's userinfo (scheme://user:PASSWORD@host) and password=... parameters
+# (libpq keyword form in a query string).
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@:]*):[^/@]*@")
+_PARAM_PASSWORD = re.compile(r"(?i)([?&]password=)[^&]*")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password masked (the URL is still useful to read: host, database)."""
+    masked = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{REDACTED}@", url)
+    return _PARAM_PASSWORD.sub(lambda m: m.group(1) + REDACTED, masked)
 
 
 class _Section(BaseModel):
@@ -23,6 +37,14 @@ class StorageSettings(_Section):
     """Where the queue lives: ``sqlite:///path`` (default) or ``postgresql://...``."""
 
     url: str = "sqlite:///var/postillon.db"
+
+    @field_serializer("url")
+    def _url_without_password(self, url: str) -> str:
+        return redact_url(url)
+
+    def redacted_url(self) -> str:
+        """``url`` with its password masked: what logs and ``check-config`` show."""
+        return redact_url(url=self.url)
 
 
 class ApiSettings(_Section):
@@ -122,7 +144,7 @@ class DkimSettings(_Section):
     """DKIM keys at rest: the master key that seals them (AES-256-GCM), and signature options."""
 
     # The base64 of 32 octets; when absent, ``master_key_file`` is read (created 0600 if new).
-    master_key: str | None = Field(default=None, repr=False)
+    master_key: SecretStr | None = None
     master_key_file: Path = Path("var/dkim-master.key")
     # Add an Ed25519 signature (RFC 8463) after the RSA one; needs a second published key.
     ed25519: bool = False
@@ -153,7 +175,7 @@ class DashboardSettings(_Section):
     # The base64 of at least 32 octets signing session cookies; when absent, a random secret
     # per process (a restart signs everyone out, and nodes behind one load balancer disagree).
     # Make one with: openssl rand -base64 32
-    session_secret: str | None = Field(default=None, repr=False)
+    session_secret: SecretStr | None = None
     # Failed sign-ins allowed per client address, and per email or key prefix, in the window
     # below, before sign-in answers 429 (counted in memory on each node).
     sign_in_attempts: int = Field(default=10, ge=1)
@@ -161,14 +183,16 @@ class DashboardSettings(_Section):
 
     @field_validator("session_secret")
     @classmethod
-    def _secret_is_long_base64(cls, value: str | None) -> str | None:
+    def _secret_is_long_base64(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            session_secret_octets(value)
+            session_secret_octets(value.get_secret_value())
         return value
 
     def secret_octets(self) -> bytes | None:
         """The decoded ``session_secret``, or None when it is not set."""
-        return None if self.session_secret is None else session_secret_octets(self.session_secret)
+        if self.session_secret is None:
+            return None
+        return session_secret_octets(self.session_secret.get_secret_value())
 
 
 class Settings(_Section):

@@ -37,7 +37,7 @@ def load_master_key(dkim: DkimSettings) -> MasterKey:
     """``[dkim] master_key`` if set, else the key file (created 0600 with a new key if
     absent, its folder too). Raises MasterKeyError (a ConfigError) when malformed."""
     if dkim.master_key is not None:
-        return master_key_from_text(dkim.master_key, "dkim.master_key")
+        return master_key_from_text(dkim.master_key.get_secret_value(), "dkim.master_key")
     dkim.master_key_file.parent.mkdir(parents=True, exist_ok=True)
     return load_or_create_master_key(dkim.master_key_file)
 
