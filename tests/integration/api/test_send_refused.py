@@ -82,6 +82,15 @@ INVALID: list[Any] = [
     pytest.param({"scheduled_at": "tomorrow"}, "scheduled_at", id="bad-date"),
     pytest.param({"scheduled_at": "2026-12-01T10:00:00"}, "scheduled_at", id="date-without-offset"),
     pytest.param({"scheduled_at": 1767225600}, "scheduled_at", id="date-as-number"),
+    pytest.param(
+        {"attachments": [{"content": "aGk=", "filename": "a", "content_type": "a/" + "b" * 1000}]},
+        "attachments[0].content_type",
+        id="long-content-type",
+    ),
+    pytest.param({"to": ["ok@example.test", '"a b"@example.test']}, "to[1]", id="quoted-space"),
+    pytest.param({"to": '"a\u2028b"@example.test'}, "to", id="quoted-line-separator"),
+    pytest.param({"cc": '"a\u202eb"@example.test'}, "cc", id="quoted-rtl-override"),
+    pytest.param({"bcc": ['"a\u0085b"@example.test']}, "bcc[0]", id="quoted-nel"),
     # The clock stands at 2026-11-29: more than 30 days ahead is refused.
     pytest.param({"scheduled_at": "2026-12-30T00:00:01Z"}, "scheduled_at", id="too-far-ahead"),
 ]
