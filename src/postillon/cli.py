@@ -238,7 +238,7 @@ def keys_list(config: Path | None, account: str) -> None:
     """The account's keys by prefix, with creation, last use and revocation."""
 
     async def work(services: Services) -> list[ApiKeyInfo]:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         return await services.keys.list(owner.id)
 
     for info in _with_services(_settings(config), work):
@@ -260,7 +260,7 @@ def keys_revoke(config: Path | None, account: str, key_id: str) -> None:
     """Revoke a key: it is refused from the next request on."""
 
     async def work(services: Services) -> bool:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         return await services.keys.revoke(owner.id, key_id)
 
     revoked = _with_services(_settings(config), work)
@@ -293,7 +293,7 @@ def domains_verify(config: Path | None, account: str, name: str) -> None:
     """Check the domain's records through DNS, record by record (exit 1 unless verified)."""
 
     async def work(services: Services) -> DomainView:
-        return await services.domains.verify(await services.keys.account_named(account), name)
+        return await services.domains.verify(await services.keys.existing_account(account), name)
 
     view = _with_services(_settings(config), work)
     _echo_domain(view)
@@ -309,7 +309,7 @@ def domains_show(config: Path | None, account: str, name: str | None) -> None:
     """One domain with its records and their last check, or all of the account's."""
 
     async def work(services: Services) -> list[DomainView]:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         if name is not None:
             return [await services.domains.get(owner, name)]
         return await services.domains.list(owner)
@@ -363,7 +363,7 @@ def users_list(config: Path | None, account: str) -> None:
     """The account's dashboard users, with creation and last sign-in."""
 
     async def work(services: Services) -> list[DashboardUserInfo]:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         return await services.users.list(owner.id)
 
     for info in _with_services(_settings(config), work):
@@ -384,7 +384,7 @@ def users_remove(config: Path | None, account: str, email: str) -> None:
     """Remove a dashboard user: their sessions end at once."""
 
     async def work(services: Services) -> None:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         await services.users.remove(owner.id, email)
 
     _with_services(_settings(config), work)
@@ -402,7 +402,7 @@ def users_set_password(config: Path | None, account: str, password_stdin: bool, 
     password = _password(password_stdin)
 
     async def work(services: Services) -> None:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         await services.users.set_password(owner.id, email, password)
 
     _with_services(settings, work)

@@ -31,7 +31,6 @@ from postillon.dashboard.context import CsrfRefused, DashboardContext, SignInReq
 from postillon.dashboard.session import SessionSigner
 from postillon.dashboard.sign_in_limit import SignInLimiter
 from postillon.services.container import Services
-from postillon.storage.api_keys_sql import SqlApiKeys
 from postillon.storage.protocol import Store
 from postillon.storage.transactions import Transactions
 from postillon.webhooks.service import WebhookService
@@ -62,7 +61,6 @@ def create_dashboard(
     app.state.dashboard = DashboardContext(
         services=services,
         store=store,
-        keys=SqlApiKeys(transactions),
         signer=SessionSigner(secret),
         templates=templates,
         webhooks=webhooks,

@@ -22,7 +22,6 @@ from postillon.config.settings import DashboardSettings
 from postillon.dashboard.session import COOKIE_NAME, SessionClaim, SessionKind, SessionSigner
 from postillon.dashboard.sign_in_limit import SignInLimiter
 from postillon.services.container import Services
-from postillon.storage.api_keys_sql import SqlApiKeys
 from postillon.storage.protocol import Store
 from postillon.storage.records import Account
 from postillon.storage.transactions import Transactions
@@ -43,7 +42,6 @@ class DashboardContext:
 
     services: Services
     store: Store
-    keys: SqlApiKeys
     signer: SessionSigner
     templates: Jinja2Templates
     webhooks: WebhookService
@@ -79,8 +77,8 @@ async def signed_in(
         raise SignInRequired
     csrf = context.signer.csrf_token(claim)
     if claim.kind is SessionKind.KEY:
-        found = await context.keys.find_by_digest(claim.subject)
-        if found is None or found[0].revoked_at is not None:
+        found = await context.services.keys.session_key(claim.subject)
+        if found is None:
             raise SignInRequired
         return Session(found[1], claim, csrf, key_id=found[0].id)
     user = await context.services.users.session_user(claim.subject)

@@ -162,6 +162,14 @@ class SendService:
             raise NotFoundError(f"no email {email_id}")
         return result
 
+    async def retry_now(self, account: Account, email_id: str) -> int:
+        """Make the account's message's waiting recipients due now; returns how many.
+
+        Raises NotFoundError for an unknown id or another account's.
+        """
+        await self.get(account, email_id)
+        return await self._store.retry_now(email_id, account_id=account.id)
+
     async def list(
         self, account: Account, filters: MessageFilter, limit: int, cursor: str | None
     ) -> Page:

@@ -61,6 +61,14 @@ class SqlApiKeys:
             )
         return record
 
+    async def account_named(self, name: str) -> Account | None:
+        """The account named ``name``; None if there is none (never creates one)."""
+        async with self._tx.read() as connection:
+            row = (
+                await connection.execute(sa.select(accounts).where(accounts.c.name == name))
+            ).first()
+        return None if row is None else Account(id=row.id, name=row.name, created_at=row.created_at)
+
     async def find_by_digest(self, digest: str) -> tuple[ApiKeyRecord, Account] | None:
         """The key with this digest and its account, revoked or not; None if unknown."""
         query = (
