@@ -78,8 +78,12 @@ Mailbox = Annotated[
         custom_error_message=_MAILBOX_ERROR,
     ),
 ]
+# No list of recipients may be longer than the highest ``[api] max_recipients_per_message``
+# allowed; refused while the JSON is read, before any address is parsed.
+MAX_LISTED_MAILBOXES = 1000
 Mailboxes = Annotated[
-    Annotated[Mailbox, Tag(ONE_TAG)] | Annotated[list[Mailbox], Tag(LIST_TAG)],
+    Annotated[Mailbox, Tag(ONE_TAG)]
+    | Annotated[list[Mailbox], Tag(LIST_TAG), Field(max_length=MAX_LISTED_MAILBOXES)],
     Discriminator(
         _one_or_many,
         custom_error_type="mailboxes_type",

@@ -55,6 +55,9 @@ class ApiSettings(_Section):
     # Per API key: sustained requests per second and the burst allowed at once (429 beyond).
     rate_per_s: float = Field(default=10.0, gt=0)
     rate_burst: int = Field(default=50, ge=1)
+    # Recipients (to + cc + bcc) one message may have: 50 as Amazon SES, Postmark and Resend
+    # allow; at most 1000 (Mailgun's and SendGrid's ceiling). A batch holds up to 100 messages.
+    max_recipients_per_message: int = Field(default=50, ge=1, le=1000)
 
 
 class DnsSettings(_Section):

@@ -233,6 +233,7 @@ class SendService:
     ) -> tuple[str, NewMessage]:
         """The sender domain and the signed message, ready to store."""
         try:
+            self._check_recipient_count(request.email)  # before parsing any address
             email = validate(request.email, max_message_bytes=self._api.max_message_bytes)
             self._check_schedule(request.scheduled_at)
         except InvalidMessageError as exc:
@@ -265,6 +266,23 @@ class SendService:
             scheduled_at=request.scheduled_at,
         )
         return domain, message
+
+    def _check_recipient_count(self, email: OutgoingEmail) -> None:
+        cap = self._api.max_recipients_per_message
+        count = 0
+        for where, mailboxes in (("to", email.to), ("cc", email.cc), ("bcc", email.bcc)):
+            for index in range(len(mailboxes)):
+                count += 1
+                if count > cap:
+                    raise InvalidMessageError(
+                        [
+                            ValidationProblem(
+                                f"{where}[{index}]",
+                                f"a message may have at most {cap} recipients (to, cc and bcc"
+                                " together); send more as a batch",
+                            )
+                        ]
+                    )
 
     def _check_schedule(self, scheduled_at: datetime | None) -> None:
         if scheduled_at is not None and scheduled_at > self._clock.now() + MAX_SCHEDULE_AHEAD:

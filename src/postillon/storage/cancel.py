@@ -92,7 +92,6 @@ async def cancel(
                         "recipient_id": row.id,
                         "attempt": row.attempts,
                         "tags": message.tags,
-                        "metadata": message.metadata,
                     },
                     message_id=message_id,
                     recipient_id=row.id,

@@ -117,7 +117,6 @@ def _add_message(
             "recipient": address,
             "recipient_id": recipient_id,
             "tags": tags,
-            "metadata": metadata,
         }
         if is_suppressed:
             payload["reason"] = SUPPRESSED_REASON

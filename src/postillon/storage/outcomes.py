@@ -78,7 +78,6 @@ def _payload(row: Any, outcome: RecipientOutcome, attempt_number: int) -> dict[s
         "recipient_id": row.id,
         "attempt": attempt_number,
         "tags": row.tags,
-        "metadata": row.metadata,
         "bounce_class": outcome.bounce_class.value if outcome.bounce_class else None,
         "possible_duplicate": outcome.possible_duplicate or row.possible_duplicate,
     }

@@ -243,3 +243,32 @@ async def test_lone_surrogates_are_422_and_the_answer_is_still_utf8(
     assert answer.status_code == 422, answer.text
     # Named as the caller wrote it, the surrogate escaped (or replaced, for a dict key).
     assert any(f["field"].startswith(field) for f in answer.json()["error"]["fields"])
+
+
+async def test_recipients_over_the_cap_are_422_naming_the_first_one_over(
+    client: httpx.AsyncClient, world: World, sender: str
+) -> None:
+    cap = world.settings.api.max_recipients_per_message
+    assert cap == 50  # the documented default
+    to = [f"t{i}@example.test" for i in range(30)]
+    bcc = [f"b{i}@example.test" for i in range(21)]
+    answer = await client.post("/v1/emails", json=email(sender, to=to, bcc=bcc))
+    assert answer.status_code == 422
+    [problem] = answer.json()["error"]["fields"]
+    assert problem["field"] == "bcc[20]"
+    assert "at most 50 recipients" in problem["message"]
+    batch = [email(sender), email(sender, to=to, bcc=bcc)]
+    answer = await client.post("/v1/emails/batch", json=batch)
+    assert [f["field"] for f in answer.json()["error"]["fields"]] == ["[1].bcc[20]"]
+    await _nothing_stored(world)
+    exactly = await client.post("/v1/emails", json=email(sender, to=to, bcc=bcc[:20]))
+    assert exactly.status_code == 202, exactly.text
+
+
+async def test_a_list_longer_than_any_cap_is_refused_while_reading_the_json(
+    client: httpx.AsyncClient, sender: str
+) -> None:
+    bcc = ["x@example.test"] * 1001
+    answer = await client.post("/v1/emails", json=email(sender, bcc=bcc))
+    assert answer.status_code == 422
+    assert answer.json()["error"]["fields"][0]["field"] == "bcc"
