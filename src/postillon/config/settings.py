@@ -183,6 +183,10 @@ class DashboardSettings(_Section):
     # below, before sign-in answers 429 (counted in memory on each node).
     sign_in_attempts: int = Field(default=10, ge=1)
     sign_in_window_s: float = Field(default=900.0, gt=0)
+    # Where people reach the dashboard, e.g. "https://mail.example.com/dashboard"; behind a
+    # proxy that ends TLS the request looks like plain HTTP, and an https URL here still marks
+    # session cookies Secure.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
 
     @field_validator("session_secret")
     @classmethod

@@ -28,6 +28,7 @@ from postillon.dashboard import (
     webhook_routes,
 )
 from postillon.dashboard.context import CsrfRefused, DashboardContext, SignInRequired
+from postillon.dashboard.security_headers import SecurityHeaders
 from postillon.dashboard.session import SessionSigner
 from postillon.dashboard.sign_in_limit import SignInLimiter
 from postillon.services.container import Services
@@ -90,6 +91,8 @@ def create_dashboard(
             if inside not in ("", "/"):
                 target = target.include_query_params(next=inside)
         return RedirectResponse(str(target), status_code=303)
+
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(_: Request, __: Exception) -> Response:

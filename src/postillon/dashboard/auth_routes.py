@@ -90,7 +90,7 @@ async def sign_in(
         path=request.scope.get("root_path") or "/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=cookie_is_secure(request, context.settings.public_url),
     )
     return signed_in
 
@@ -99,11 +99,22 @@ async def sign_in(
 async def sign_out(
     request: Request, context: Context, session: SignedIn, csrf: Annotated[str, Form()] = ""
 ) -> Response:
-    """Forget the session cookie."""
+    """End the session: the browser forgets the cookie, and the server refuses every session
+    of this user or key issued until now, so a copy of the cookie dies too."""
     check_csrf(context, session, csrf)
+    if session.claim.kind is SessionKind.KEY and session.key_id is not None:
+        await context.services.keys.end_sessions(session.key_id)
+    elif session.claim.kind is SessionKind.USER:
+        await context.services.users.end_sessions(session.claim.subject)
     response = RedirectResponse(str(request.url_for("sign_in_form")), status_code=303)
     response.delete_cookie(COOKIE_NAME, path=request.scope.get("root_path") or "/")
     return response
+
+
+def cookie_is_secure(request: Request, public_url: str | None) -> bool:
+    """Whether the session cookie gets ``Secure``: the request came over https, or the
+    dashboard's configured public URL is https (TLS ended at a proxy in front of us)."""
+    return request.url.scheme == "https" or (public_url or "").startswith("https://")
 
 
 def same_origin(request: Request) -> bool:

@@ -77,12 +77,15 @@ async def signed_in(
         raise SignInRequired
     csrf = context.signer.csrf_token(claim)
     if claim.kind is SessionKind.KEY:
-        found = await context.services.keys.session_key(claim.subject)
+        found = await context.services.keys.session_key(claim.subject, claim.issued_at)
         if found is None:
             raise SignInRequired
         return Session(found[1], claim, csrf, key_id=found[0].id)
     user = await context.services.users.session_user(claim.subject)
     if user is None or user[0].password_changed_at > claim.issued_at:
+        raise SignInRequired
+    ended = user[0].sessions_ended_at
+    if ended is not None and claim.issued_at < ended:
         raise SignInRequired
     return Session(user[1], claim, csrf, user_email=user[0].email)
 

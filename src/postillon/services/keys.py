@@ -133,10 +133,17 @@ class ApiKeyService:
             raise NotFoundError(f"no account named {name!r}")
         return account
 
-    async def session_key(self, digest: str) -> tuple[ApiKeyInfo, Account] | None:
-        """The live key a dashboard session names by ``digest`` and its account; None when
-        the digest is malformed, unknown or its key revoked (the same checks as
-        :meth:`authenticate`, for a session that holds the digest, never the key)."""
+    async def end_sessions(self, key_id: str) -> None:
+        """Sign-out: every dashboard session of the key issued until now ends."""
+        await self._keys.end_sessions(key_id, self._clock.now())
+
+    async def session_key(
+        self, digest: str, issued_at: datetime
+    ) -> tuple[ApiKeyInfo, Account] | None:
+        """The live key a dashboard session issued at ``issued_at`` names by ``digest``, and
+        its account; None when the digest is malformed, unknown, its key revoked or its
+        sessions ended after ``issued_at`` (the same checks as :meth:`authenticate`, for a
+        session that holds the digest, never the key)."""
         if len(digest) != DIGEST_HEX_CHARS or not _HEX.fullmatch(digest):
             return None
         found = await self._keys.find_by_digest(digest)
@@ -144,6 +151,8 @@ class ApiKeyService:
             return None
         record, account = found
         if not hmac.compare_digest(record.digest, digest) or record.revoked_at is not None:
+            return None
+        if record.sessions_ended_at is not None and issued_at < record.sessions_ended_at:
             return None
         return _info(record), account
 

@@ -51,6 +51,7 @@ class DashboardUserInfo:
     created_at: datetime
     password_changed_at: datetime
     last_sign_in_at: datetime | None
+    sessions_ended_at: datetime | None = None
 
 
 def normal_email(text: str) -> str:
@@ -81,6 +82,7 @@ def _info(record: DashboardUserRecord) -> DashboardUserInfo:
         created_at=record.created_at,
         password_changed_at=record.password_changed_at,
         last_sign_in_at=record.last_sign_in_at,
+        sessions_ended_at=record.sessions_ended_at,
     )
 
 
@@ -134,6 +136,10 @@ class DashboardUserService:
         """The user behind a session and their account; None once the user is removed."""
         found = await self._users.find_by_id(user_id)
         return None if found is None else (_info(found[0]), found[1])
+
+    async def end_sessions(self, user_id: str) -> None:
+        """Sign-out: every session of the user issued until now ends (a copied cookie too)."""
+        await self._users.end_sessions(user_id, self._clock.now())
 
     async def list(self, account_id: str) -> list[DashboardUserInfo]:
         """The account's users by email."""

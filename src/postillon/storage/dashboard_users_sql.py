@@ -39,6 +39,7 @@ class DashboardUserRecord:
     created_at: datetime
     password_changed_at: datetime
     last_sign_in_at: datetime | None
+    sessions_ended_at: datetime | None = None
 
 
 def _record(row: Any) -> DashboardUserRecord:
@@ -50,6 +51,7 @@ def _record(row: Any) -> DashboardUserRecord:
         created_at=row.created_at,
         password_changed_at=row.password_changed_at,
         last_sign_in_at=row.last_sign_in_at,
+        sessions_ended_at=row.sessions_ended_at,
     )
 
 
@@ -135,6 +137,13 @@ class SqlDashboardUsers:
                 sa.update(_T)
                 .where(_T.c.id == user_id, _T.c.password_hash == old_hash)
                 .values(password_hash=new_hash)
+            )
+
+    async def end_sessions(self, user_id: str, now: datetime) -> None:
+        """End the user's sessions issued before ``now``."""
+        async with self._tx.write() as connection:
+            await connection.execute(
+                sa.update(_T).where(_T.c.id == user_id).values(sessions_ended_at=now)
             )
 
     async def touch_sign_in(self, user_id: str, now: datetime) -> None:

@@ -199,6 +199,8 @@ api_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("last_used_at", UtcDateTime(), nullable=True),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    # Dashboard sessions of this key issued before it are ended (sign-out; 0008).
+    sa.Column("sessions_ended_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "id"),
 )
 
@@ -351,5 +353,7 @@ dashboard_users = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("password_changed_at", UtcDateTime(), nullable=False),
     sa.Column("last_sign_in_at", UtcDateTime(), nullable=True),
+    # Sessions issued before it are ended (sign-out; 0008).
+    sa.Column("sessions_ended_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "email"),
 )
