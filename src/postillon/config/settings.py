@@ -58,6 +58,10 @@ class ApiSettings(_Section):
     # Recipients (to + cc + bcc) one message may have: 50 as Amazon SES, Postmark and Resend
     # allow; at most 1000 (Mailgun's and SendGrid's ceiling). A batch holds up to 100 messages.
     max_recipients_per_message: int = Field(default=50, ge=1, le=1000)
+    # Reverse proxies (addresses or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed: the client address (sign-in throttling) and https (Secure cookies) come from
+    # them. Empty: none, every client is the peer that connected (never an environment default).
+    trusted_proxies: tuple[str, ...] = ()
 
 
 class DnsSettings(_Section):
@@ -179,8 +183,8 @@ class DashboardSettings(_Section):
     # per process (a restart signs everyone out, and nodes behind one load balancer disagree).
     # Make one with: openssl rand -base64 32
     session_secret: SecretStr | None = None
-    # Failed sign-ins allowed per client address, and per email or key prefix, in the window
-    # below, before sign-in answers 429 (counted in memory on each node).
+    # Failed sign-ins allowed per client address, and per address and email or key prefix, in
+    # the window below, before sign-in answers 429 (counted in memory on each node).
     sign_in_attempts: int = Field(default=10, ge=1)
     sign_in_window_s: float = Field(default=900.0, gt=0)
     # Where people reach the dashboard, e.g. "https://mail.example.com/dashboard"; behind a

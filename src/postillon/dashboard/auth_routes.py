@@ -62,7 +62,11 @@ async def sign_in(
     target = safe_next(next_path)
     token = api_key.strip()
     identity = f"key:{token[:KEY_PREFIX_CHARS]}" if token else f"email:{email.strip().lower()}"
-    throttle_keys = (f"ip:{_client(request)}", identity)
+    # Per client address, and per address and identity: never per identity alone, which would
+    # let anyone lock a known user out by typing their email (the argon2id cost and the
+    # per-address counts bound guessing instead).
+    client = _client(request)
+    throttle_keys = (f"ip:{client}", f"ip:{client}|{identity}")
     wait_s = context.limiter.retry_after_s(*throttle_keys)
     if wait_s is not None:
         minutes = max(1, math.ceil(wait_s / 60))
