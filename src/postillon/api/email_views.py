@@ -117,7 +117,10 @@ class EmailOut(_Out):
     metadata: dict[str, str]
     created_at: datetime
     scheduled_at: datetime | None
-    recipients: list[RecipientOut]
+    recipients: list[RecipientOut] = Field(
+        description="Every recipient; in a listing only the first 20 (see recipient_count)."
+    )
+    recipient_count: int = Field(description="How many recipients the email has.")
 
 
 class EmailCancelled(_Out):
@@ -200,6 +203,7 @@ def email_out(view: MessageView) -> EmailOut:
         created_at=view.created_at,
         scheduled_at=view.scheduled_at,
         recipients=[recipient_out(r) for r in view.recipients],
+        recipient_count=view.total_recipients,
     )
 
 

@@ -204,6 +204,13 @@ class MessageView:
     scheduled_at: datetime | None
     recipients: tuple[RecipientView, ...]
     body: bytes | None = None
+    # How many recipients the message has: listings carry only the first few of them.
+    recipient_count: int | None = None
+
+    @property
+    def total_recipients(self) -> int:
+        """The message's number of recipients, also when ``recipients`` is a first page."""
+        return len(self.recipients) if self.recipient_count is None else self.recipient_count
 
 
 @dataclass(frozen=True)
