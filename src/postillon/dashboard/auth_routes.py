@@ -22,8 +22,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from postillon.dashboard.context import Context, DashboardContext, SignedIn, check_csrf, render
 from postillon.dashboard.session import COOKIE_NAME, SessionClaim, SessionKind
 from postillon.services.keys import key_digest
+from postillon.services.users import AccountNeededError
 
 router = APIRouter()
+ACCOUNT_NEEDED = (
+    "This email signs in to more than one account: type the name of yours and sign in again."
+)
 WRONG_CREDENTIALS = "Those sign-in details are not valid (unknown, mistyped or revoked)."
 # Characters of an API key that identify it for throttling (its public prefix).
 KEY_PREFIX_CHARS = 12
@@ -52,6 +56,7 @@ async def sign_in(
     *,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    account: Annotated[str, Form()] = "",
     api_key: Annotated[str, Form()] = "",
     next_path: Annotated[str, Form(alias="next")] = "",
 ) -> Response:
@@ -76,7 +81,13 @@ async def sign_in(
         )  # fmt: skip
         response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
         return response
-    claim = await _claim(context, token, email, password)
+    try:
+        claim = await _claim(context, token, email, password, account)
+    except AccountNeededError:
+        return render(
+            context, request, "sign_in.html", None, status_code=401, next=target,
+            error=ACCOUNT_NEEDED, typed_email=email.strip(), ask_account=True,
+        )  # fmt: skip
     if claim is None:
         context.limiter.record_failure(*throttle_keys)
         return render(
@@ -141,7 +152,7 @@ def safe_next(path: str) -> str:
 
 
 async def _claim(
-    context: DashboardContext, token: str, email: str, password: str
+    context: DashboardContext, token: str, email: str, password: str, account: str
 ) -> SessionClaim | None:
     now = context.clock.now()
     if token:
@@ -150,7 +161,7 @@ async def _claim(
         return SessionClaim(SessionKind.KEY, key_digest(token), now)
     if not email.strip() or not password:
         return None
-    found = await context.services.users.authenticate(email, password)
+    found = await context.services.users.authenticate(email, password, account)
     if found is None:
         return None
     return SessionClaim(SessionKind.USER, found[0].id, now)

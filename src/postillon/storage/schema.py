@@ -348,7 +348,7 @@ dashboard_users = sa.Table(
     metadata,
     sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
     sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("email", sa.String(ADDRESS_LENGTH), nullable=False, unique=True),  # lower case
+    sa.Column("email", sa.String(ADDRESS_LENGTH), nullable=False),  # lower case
     sa.Column("password_hash", sa.String(PASSWORD_HASH_LENGTH), nullable=False),  # argon2id
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("password_changed_at", UtcDateTime(), nullable=False),
@@ -356,4 +356,5 @@ dashboard_users = sa.Table(
     # Sessions issued before it are ended (sign-out; 0008).
     sa.Column("sessions_ended_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "email"),
+    sa.UniqueConstraint("account_id", "email"),  # unique per account (0008), not across
 )
