@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from postillon.config.settings import ApiSettings, DashboardSettings
+from postillon.dashboard.context import ACTION_LIMIT
 from tests.e2e.dashboard.browsing import signed_client
 from tests.e2e.dashboard.conftest import Served, serve_node
 from tests.support.dns_server import TestDns
@@ -96,3 +97,21 @@ async def test_the_cookie_is_not_secure_over_plain_http_without_a_public_url(nod
         answer = await client.post("/sign-in", data={"api_key": node.token})
     assert answer.status_code == 303
     assert "secure" not in answer.headers["set-cookie"].lower()
+
+
+async def test_an_accounts_dashboard_actions_are_rate_limited(node: Served) -> None:
+    burst = ACTION_LIMIT.burst
+    async with signed_client(node) as (client, _):
+        # Each action is charged before its form is even checked (a wrong CSRF token: 403).
+        statuses = [
+            (await client.post("/domains", data={"csrf": "x", "name": "a.test"})).status_code
+            for _ in range(burst + 1)
+        ]
+        assert statuses == [403] * burst + [429]
+        throttled = await client.post("/domains", data={"csrf": "x", "name": "a.test"})
+        assert int(throttled.headers["retry-after"]) >= 1
+        assert (await client.get("/overview")).status_code == 200  # reading is not an action
+    other = await node.node.services.keys.create("globex")
+    async with signed_client(node, other[1]) as (globex, _):
+        refused = await globex.post("/domains", data={"csrf": "x", "name": "a.test"})
+        assert refused.status_code == 403  # its own bucket
