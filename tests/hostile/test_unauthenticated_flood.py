@@ -107,4 +107,5 @@ async def test_twenty_30mb_unauthenticated_posts_leave_memory_flat(
             await server.wait()
     assert all(s.startswith(b"HTTP/1.1 401 ") for s in statuses), statuses
     growth = peak - before
+    print(f"RSS {before} kB before, peak {peak} kB: growth {growth} kB")  # shown with -s
     assert growth < RSS_GROWTH_BOUND_KB, f"RSS grew {growth} kB (from {before} kB)"
