@@ -11,7 +11,9 @@ import base64
 import binascii
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator
 
@@ -45,6 +47,10 @@ class StorageSettings(_Section):
     def redacted_url(self) -> str:
         """``url`` with its password masked: what logs and ``check-config`` show."""
         return redact_url(url=self.url)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # repr() and str() (in tracebacks, debug logs) show the URL without its password.
+        yield "url", redact_url(self.url)
 
 
 class ApiSettings(_Section):

@@ -49,9 +49,10 @@ def test_secrets_stay_usable_and_out_of_repr(tmp_path: Path) -> None:
     assert settings.dkim.master_key is not None
     assert settings.dkim.master_key.get_secret_value() == MASTER
     assert PASSWORD in settings.storage.url  # the store still connects with it
-    for secret in (MASTER, SESSION):
+    for secret in (MASTER, SESSION, PASSWORD):
         assert secret not in repr(settings)
         assert secret not in str(settings)
+    assert "db.internal" in repr(settings.storage)
 
 
 @pytest.mark.parametrize(
