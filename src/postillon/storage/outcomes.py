@@ -126,7 +126,6 @@ async def record_outcomes(
                 recipients,
                 messages.c.account_id,
                 messages.c.tags,
-                messages.c.metadata,
             )
             .join(messages, messages.c.id == recipients.c.message_id)
             .where(recipients.c.id.in_(ids))
