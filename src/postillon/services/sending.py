@@ -47,6 +47,10 @@ from postillon.storage.records import (
 
 # The API's batch limit: one transaction, one commit, and a request body that stays small.
 MAX_BATCH = 100
+# Recipients one request (a batch) may carry in all, whatever [api] max_recipients_per_message
+# allows each message: one transaction holds the write lock while it inserts a row and an event
+# per recipient, so this bounds it (100 messages of the default 50).
+MAX_BATCH_RECIPIENTS = 5000
 # How far ahead ``scheduled_at`` may be: 30 days, the longest the big ESPs allow (SendGrid 72 h,
 # Mailgun 3-7 days, Resend 30 days). The queue lifetime counts from the schedule, so a message
 # may stay queued up to this plus [retry] max_lifetime_s.
@@ -208,6 +212,7 @@ class SendService:
             if replay is not None:
                 return _results(replayed(key, replay))
         in_batch = kind == _BATCH
+        _check_batch_recipients(requests, in_batch)  # before any address is parsed
         prepared = [await self._prepare(account, r, in_batch, i) for i, r in enumerate(requests)]
         domains = [domain for domain, _ in prepared]
         scheduled = [r.scheduled_at is not None for r in requests]
@@ -290,6 +295,26 @@ class SendService:
             raise InvalidMessageError(
                 [ValidationProblem("scheduled_at", f"may be at most {days} days ahead")]
             )
+
+
+def _check_batch_recipients(requests: Sequence[SendRequest], in_batch: bool) -> None:
+    """Refuse a batch whose messages together have more than :data:`MAX_BATCH_RECIPIENTS`
+    recipients, naming the first one over (``[i].bcc[j]``)."""
+    count = 0
+    for index, request in enumerate(requests):
+        email = request.email
+        for where, mailboxes in (("to", email.to), ("cc", email.cc), ("bcc", email.bcc)):
+            count += len(mailboxes)
+            if count > MAX_BATCH_RECIPIENTS:
+                over = len(mailboxes) - (count - MAX_BATCH_RECIPIENTS)
+                raise InvalidMessageError(
+                    [
+                        ValidationProblem(
+                            f"[{index}].{where}[{over}]" if in_batch else f"{where}[{over}]",
+                            f"a request may carry at most {MAX_BATCH_RECIPIENTS} recipients in all",
+                        )
+                    ]
+                )
 
 
 def _in_batch(error: InvalidMessageError, in_batch: bool, index: int) -> InvalidMessageError:

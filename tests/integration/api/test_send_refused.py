@@ -9,8 +9,18 @@ from typing import Any
 import httpx
 import pytest
 
+from postillon.api import create_app
+from postillon.services.container import Services
+from postillon.services.sending import MAX_BATCH_RECIPIENTS
 from postillon.storage.records import MessageFilter
-from tests.integration.api.conftest import MAX_MESSAGE_BYTES, World, client_for, email
+from tests.integration.api.conftest import (
+    MASTER,
+    MAX_MESSAGE_BYTES,
+    TEST_RATE_LIMIT,
+    World,
+    client_for,
+    email,
+)
 
 # (changes to a valid body, the field the 422 must name)
 INVALID: list[Any] = [
@@ -272,3 +282,28 @@ async def test_a_list_longer_than_any_cap_is_refused_while_reading_the_json(
     answer = await client.post("/v1/emails", json=email(sender, bcc=bcc))
     assert answer.status_code == 422
     assert answer.json()["error"]["fields"][0]["field"] == "bcc"
+
+
+async def test_a_batch_carries_a_bounded_number_of_recipients_in_all(
+    world: World, sender: str
+) -> None:
+    wide = world.settings.model_copy(
+        update={"api": world.settings.api.model_copy(update={"max_recipients_per_message": 1000})}
+    )
+    services = Services.build(wide, world.store, None, world.clock, master_key=MASTER)
+    try:
+        app = create_app(services, wide, clock=world.clock, rate_limit=TEST_RATE_LIMIT)
+        async with client_for(app, await world.key("acme")) as client:
+            bcc = [f"r{i}@example.test" for i in range(1000)]
+            batch = [email(sender, bcc=bcc) for _ in range(MAX_BATCH_RECIPIENTS // 1000 + 1)]
+            answer = await client.post("/v1/emails/batch", json=batch)
+    finally:
+        await services.close()
+    assert answer.status_code == 422, answer.text
+    over = MAX_BATCH_RECIPIENTS // 1001
+    # Each message has one "to" then 1000 bcc: the first recipient past the bound is in the
+    # bcc of message ``over``.
+    [problem] = answer.json()["error"]["fields"]
+    assert problem["field"] == f"[{over}].bcc[{MAX_BATCH_RECIPIENTS - over * 1001 - 1}]"
+    assert f"at most {MAX_BATCH_RECIPIENTS} recipients" in problem["message"]
+    await _nothing_stored(world)
