@@ -78,7 +78,7 @@ def _door_warnings(settings: Settings) -> list[str]:
     if not settings.inbound.listen:
         found.append(
             "[inbound] listen is empty: bounces and complaints that come back by mail to"
-            " pstbounces.<domain> are lost; set it (e.g. [\"0.0.0.0:25\"]) where the"
+            ' pstbounces.<domain> are lost; set it (e.g. ["0.0.0.0:25"]) where the'
             f" return-path MX ({settings.delivery.helo_name}) receives mail on port 25"
         )
     return found
