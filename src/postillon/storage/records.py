@@ -148,7 +148,7 @@ class RecipientOutcome:
     bounce_class: BounceClass | None = None
     possible_duplicate: bool = False
     suppress: bool = False  # add the address to the account's suppression list
-    complained: bool = False  # also announce a complaint (email.complained) after delivery
+    complained: bool = False  # a complaint after delivery: applied as a received one is
 
 
 @dataclass(frozen=True)
