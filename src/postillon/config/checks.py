@@ -8,6 +8,7 @@ secrets.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from postillon.config.settings import Settings
@@ -52,7 +53,11 @@ def config_warnings(settings: Settings) -> list[str]:
 
 
 def _missing_tls_files(*paths: Path | None) -> list[str]:
-    return [str(path) for path in paths if path is not None and not path.is_file()]
+    return [
+        str(path)
+        for path in paths
+        if path is not None and not (path.is_file() and os.access(path, os.R_OK))
+    ]
 
 
 def _door_warnings(settings: Settings) -> list[str]:
@@ -60,14 +65,14 @@ def _door_warnings(settings: Settings) -> list[str]:
     found: list[str] = []
     submission = settings.submission
     if submission.listen or submission.implicit_tls_listen:
-        # A pair left unset is a load error already; a file that is not there only shows
-        # when the listener loads it at start, and then it refuses to start.
+        # A pair left unset is a load error already (SubmissionSettings); a file that is not
+        # there only shows when the listener loads it at start, and then it refuses to start.
         missing = _missing_tls_files(submission.cert_file, submission.key_file)
         if missing:
             found.append(
-                f"[submission] cert_file / key_file: {', '.join(missing)} not found: the"
-                " submission listener (listen / implicit_tls_listen) will refuse to start;"
-                " point cert_file and key_file at a readable PEM chain and key"
+                f"[submission] cert_file / key_file: {', '.join(missing)} not found or not"
+                " readable: the submission listener (listen / implicit_tls_listen) will refuse"
+                " to start; point cert_file and key_file at a readable PEM chain and key"
             )
     if settings.api.public_url is None:
         found.append(

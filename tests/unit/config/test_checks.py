@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from postillon.config.checks import config_warnings
+from postillon.config.loader import load_settings
 from postillon.config.settings import (
     ApiSettings,
     DashboardSettings,
@@ -18,6 +20,7 @@ from postillon.config.settings import (
     StorageSettings,
     SubmissionSettings,
 )
+from postillon.errors import ConfigError
 
 SECRET = base64.b64encode(b"s" * 32).decode()
 
@@ -91,6 +94,7 @@ def test_a_submission_certificate_that_is_not_there_is_named_before_start(
     )
     [warning] = config_warnings(complete(tmp_path).model_copy(update={"submission": submission}))
     assert warning.startswith(f"[submission] cert_file / key_file: {tmp_path / 'gone.pem'} not")
+    assert "not found or not readable: the submission listener" in warning
     assert "refuse to start" in warning
     assert str(key) not in warning
 
@@ -117,3 +121,8 @@ def test_no_inbound_listener_says_reports_by_mail_are_lost(tmp_path: Path) -> No
     assert warning.startswith("[inbound] listen is empty: bounces and complaints")
     assert '["0.0.0.0:25"]' in warning
     assert "mta1.example.net" in warning
+
+
+def test_a_submission_listener_without_certificate_stops_at_load_naming_cert_file() -> None:
+    with pytest.raises(ConfigError, match="cert_file: submission listeners need a TLS"):
+        load_settings(None, {"POSTILLON_SUBMISSION__IMPLICIT_TLS_LISTEN": "127.0.16.100:465"})
