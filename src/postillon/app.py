@@ -109,6 +109,8 @@ class Node:
             clock=self.clock,
             max_rcpts=settings.delivery.max_rcpts_per_transaction,
             source_address=source_address_picker(settings),
+            # DANE needs validated answers: only with [dns] dnssec (a trusted validating resolver).
+            tlsa=self.resolver if settings.dns.dnssec else None,
         )
         owner = node_owner()
         self.destinations = create_slots(settings.storage.url)

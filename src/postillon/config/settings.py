@@ -42,6 +42,9 @@ class DnsSettings(_Section):
     nameservers: tuple[str, ...] = ()
     timeout_s: float = Field(default=5.0, gt=0)
     cache_max_entries: int = Field(default=10_000, ge=0)
+    # True declares the name servers above trusted DNSSEC-validating resolvers reached over a
+    # trusted path (loopback): their AD bit marks answers secure, which enables DANE.
+    dnssec: bool = False
 
 
 class TlsSettings(_Section):

@@ -56,6 +56,11 @@ class Hop:
     mta_sts_policy_id: str | None = None
     tls_policy_violation: str | None = None
     transcript: str = ""
+    # Which transport-security policy applied (see postillon.delivery.tls_policy), the TLSA
+    # record that authenticated the server ("3 1 1"), and why a session was refused.
+    tls_policy: str | None = None
+    dane_tlsa: str | None = None
+    tls_refusal: str | None = None
 
 
 @dataclass(frozen=True)

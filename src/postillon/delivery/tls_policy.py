@@ -1,0 +1,102 @@
+"""Which transport-security policy applies to one MX host: DANE, MTA-STS or opportunistic TLS.
+
+Owns the precedence the attempt follows and records: DANE (usable TLSA records on a secure MX
+host) over MTA-STS enforce, over testing, over opportunistic (RFC 8461 §2: "DANE takes
+precedence"), and the DANE half of it (RFC 7672 §2.2): the TLSA lookup at ``_25._tcp.<host>``
+only for a host whose MX RRset and addresses DNSSEC validated; a failed lookup (SERVFAIL,
+which is how a validating resolver reports a bogus answer, or a timeout) makes the host unusable
+without connecting; a secure RRset with usable records makes authenticated TLS mandatory
+(TlsMode.DANE with an authenticator); one with only unusable records still makes TLS mandatory
+without authentication (RFC 7672 §2.2, Postfix's "encrypt"); an insecure or absent RRset leaves
+the host to MTA-STS or opportunistic TLS. Must not open connections or judge replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from postillon.dns.mx import MxHost
+from postillon.dns.records import Answer, Status, TlsaRecord
+from postillon.policy.dane import TlsaRecord as Tlsa
+from postillon.policy.dane import authenticate, classify
+from postillon.transport.tls import Authenticator, PeerCheck
+
+# RFC 7672 §2.2.3: the TLSA base domain of an SMTP server on port 25 over TCP.
+SMTP_TLSA_PREFIX = "_25._tcp."
+
+
+class TlsPolicy(StrEnum):
+    """The policy recorded per attempt (the attempt row, the API, events, the dashboard)."""
+
+    DANE = "dane"
+    MTA_STS_ENFORCE = "mta-sts-enforce"
+    MTA_STS_TESTING = "mta-sts-testing"
+    OPPORTUNISTIC = "opportunistic"
+
+
+class TlsaSource(Protocol):
+    """TLSA lookups (postillon.dns.resolver.Resolver)."""
+
+    async def lookup_tlsa(self, name: str) -> Answer[TlsaRecord]:
+        """The TLSA RRset at ``name``, with its DNSSEC status."""
+        ...
+
+
+@dataclass(frozen=True)
+class DaneState:
+    """What DANE asks of one MX host.
+
+    ``failure`` set: do not connect (the TLSA lookup failed). ``authenticator`` set: TLS with a
+    chain matching a usable record. ``is_tls_required`` without an authenticator: the records
+    are all unusable, so TLS is mandatory but unauthenticated.
+    """
+
+    tlsa_name: str
+    failure: str | None = None
+    authenticator: Authenticator | None = None
+    is_tls_required: bool = False
+
+    @property
+    def is_dane(self) -> bool:
+        """True when DANE decides this host (usable records): MTA-STS does not apply."""
+        return self.authenticator is not None
+
+
+def tlsa_name(host: str) -> str:
+    """``_25._tcp.<host>``."""
+    return SMTP_TLSA_PREFIX + host
+
+
+def _authenticator(records: Sequence[Tlsa], names: Sequence[str]) -> Authenticator:
+    def check(chain_der: Sequence[bytes], now: datetime) -> PeerCheck:
+        result = authenticate(chain_der, records, names, now)
+        if result.label is not None:
+            return PeerCheck(True, result.label)
+        return PeerCheck(False, result.failure or "no TLSA record matched")
+
+    return check
+
+
+async def dane_state(source: TlsaSource | None, host: MxHost) -> DaneState | None:
+    """The DANE requirement for ``host``; None when DANE does not apply to it."""
+    if source is None or not host.is_secure:
+        return None
+    name = tlsa_name(host.name)
+    answer = await source.lookup_tlsa(name)
+    if answer.status is Status.FAILED:
+        return DaneState(name, failure=f"DANE: TLSA lookup of {name} failed: {answer.reason}")
+    if answer.status is not Status.FOUND or not answer.is_secure or not answer.records:
+        return None
+    records = classify(answer.records)
+    if not records.usable:
+        return DaneState(name, is_tls_required=True)
+    # RFC 7672 §3.2.2: DANE-TA names are the MX host and, when the address lookup followed a
+    # secure CNAME, its target.
+    names = tuple(dict.fromkeys(n for n in (host.name, host.canonical_name) if n))
+    return DaneState(
+        name, authenticator=_authenticator(records.usable, names), is_tls_required=True
+    )
