@@ -41,6 +41,16 @@ SELECTOR_SPKI = 1
 # RFC 6698 §2.1.3 matching types: exact data, SHA-256, SHA-512, with the digest lengths.
 DIGEST_LENGTHS = {1: 32, 2: 64}
 
+# The leaf profile for DANE-TA: names and dates as RFC 7672 §3.2 asks, without Web PKI details
+# SMTP servers often miss (SAN or EKU criticality, authorityKeyIdentifier); the CA side keeps
+# the Web PKI defaults (basicConstraints, key usage) for the certificates up to the anchor.
+_DANE_TA_LEAF = (
+    verification.ExtensionPolicy.webpki_defaults_ee()
+    .require_present(x509.SubjectAlternativeName, verification.Criticality.AGNOSTIC, None)
+    .may_be_present(x509.AuthorityKeyIdentifier, verification.Criticality.AGNOSTIC, None)
+    .may_be_present(x509.ExtendedKeyUsage, verification.Criticality.AGNOSTIC, None)
+)
+
 
 class TlsaRecord(Protocol):
     """One TLSA record (RFC 6698 §2.1), as ``postillon.dns.records.TlsaRecord`` carries it."""
@@ -134,6 +144,10 @@ def _name_failure(
         try:
             verifier = (
                 verification.PolicyBuilder()
+                .extension_policies(
+                    ca_policy=verification.ExtensionPolicy.webpki_defaults_ca(),
+                    ee_policy=_DANE_TA_LEAF,
+                )
                 .store(verification.Store([anchor]))
                 .time(now)
                 .build_server_verifier(subject)
