@@ -67,6 +67,9 @@ def _attempt_row(recipient_id: str, record: AttemptRecord) -> dict[str, Any]:
         "enhanced_code": record.enhanced_code,
         "reply_text": record.reply_text,
         "transcript": record.transcript,
+        "tls_policy": record.tls_policy,
+        "dane_tlsa": record.dane_tlsa,
+        "tls_refusal": record.tls_refusal,
     }
 
 
@@ -99,6 +102,9 @@ def _payload(row: Any, outcome: RecipientOutcome, attempt_number: int) -> dict[s
                 "cipher": record.tls_cipher,
                 "verified": record.tls_verified,
                 "reason": record.tls_reason,
+                "policy": record.tls_policy,
+                "dane_tlsa": record.dane_tlsa,
+                "refusal": record.tls_refusal,
             },
             mta_sts_mode=record.mta_sts_mode,
         )

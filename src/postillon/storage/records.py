@@ -120,6 +120,9 @@ class AttemptRecord:
     mta_sts_mode: str | None = None
     mta_sts_policy_id: str | None = None
     transcript: str | None = None
+    tls_policy: str | None = None  # dane, mta-sts-enforce, mta-sts-testing, opportunistic
+    dane_tlsa: str | None = None  # usage selector matching of the TLSA record that matched
+    tls_refusal: str | None = None  # why the session was refused on transport-security grounds
 
 
 @dataclass(frozen=True)

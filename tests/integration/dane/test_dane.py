@@ -7,9 +7,11 @@ sent when DANE said no.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from postillon.delivery.job import FactKind
+from postillon.delivery.verdicts import attempt_record
 from tests.integration.dane.conftest import (
     DaneDeliveryFactory,
     ca_certificate,
@@ -62,6 +64,8 @@ async def test_dane_ee_spki_sha256_delivers_and_records_dane(
     assert fact.hop.tls is not None
     assert fact.hop.tls.verified
     assert fact.hop.mta_sts_mode is None
+    record = attempt_record(fact, datetime.now(UTC))  # what the attempt row keeps
+    assert (record.tls_policy, record.dane_tlsa, record.tls_refusal) == ("dane", "3 1 1", None)
 
 
 async def test_wrong_tlsa_digest_defers_without_a_byte_of_mail(
