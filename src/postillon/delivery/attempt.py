@@ -23,12 +23,21 @@ from typing import Protocol
 from postillon.clock import Clock
 from postillon.delivery.job import DeliveryJob, FactKind, Hop, JobRecipient, RecipientFacts
 from postillon.delivery.pool import ConnectionPool, PooledConnection, PoolKey
-from postillon.delivery.tls_policy import DaneState, TlsaSource, TlsPolicy, dane_state
+from postillon.delivery.tls_policy import (
+    DaneState,
+    TlsaSource,
+    dane_state,
+    decide_host,
+    error_result,
+    policy_name,
+    policy_strings,
+    reached_result,
+)
 from postillon.dns.errors import DnsPermanentError, DnsTemporaryError
-from postillon.dns.mx import MxHost, Route
+from postillon.dns.mx import Route
 from postillon.errors import PermanentError, PostillonError, TlsError
-from postillon.policy.decision import MxDecision, TlsRequirement, decide_mx, judge_tls
-from postillon.policy.model import MtaStsMode, MtaStsPolicy
+from postillon.policy.decision import MxDecision, TlsRequirement, judge_tls
+from postillon.policy.model import MtaStsPolicy
 from postillon.smtp.reply import Reply
 from postillon.smtp.transaction import TransactionResult
 from postillon.transport.tls import Authenticator, TlsInfo, TlsMode
@@ -141,23 +150,24 @@ class Attempt:
         last = _Failure(FactKind.CONNECT, True, None, _NO_ROUTE_STATUS, "no MX host", Hop())
         for host in route.hosts:
             dane = await dane_state(self._tlsa, host)
-            decision = _decide(policy, host, dane)
+            decision = decide_host(policy, host, dane)
             hop = Hop(
                 mx_host=host.name,
                 mta_sts_mode=decision.mode.value if decision.mode else None,
                 mta_sts_policy_id=decision.policy_id,
-                tls_policy=_policy_name(decision, dane),
+                tls_policy=policy_name(decision, dane),
+                tls_policy_strings=policy_strings(policy, dane),
             )
             if dane is not None and dane.failure is not None:
                 # RFC 7672 §2.2: a TLSA lookup that failed (bogus, SERVFAIL) makes the host
                 # unusable; nothing is sent to it, not even a SYN.
-                hop = replace(hop, tls_refusal=dane.failure)
+                hop = replace(hop, tls_refusal=dane.failure, tls_result="dnssec-invalid")
                 last = _Failure(FactKind.POLICY, True, None, _MTA_STS_STATUS, dane.failure, hop)
                 continue
             if not decision.is_allowed:
                 # RFC 8461 §5: an MX that does not match an enforced policy is never contacted.
                 violation = str(decision.violation)
-                hop = replace(hop, tls_refusal=violation)
+                hop = replace(hop, tls_refusal=violation, tls_result="validation-failure")
                 last = _Failure(FactKind.POLICY, True, None, _MTA_STS_STATUS, violation, hop)
                 continue
             for ip in host.addresses:
@@ -203,7 +213,7 @@ class Attempt:
             elif is_policy:
                 text = f"MTA-STS enforce (policy id {decision.policy_id}): {text}"
             if is_policy:
-                hop = replace(hop, tls_refusal=text)
+                hop = replace(hop, tls_refusal=text, tls_result=error_result(error).value)
             code, enhanced = _reply_codes(error)
             status = _MTA_STS_STATUS if is_policy else _NO_ROUTE_STATUS
             return _Failure(kind, True, code, enhanced or status, text, hop)
@@ -214,6 +224,7 @@ class Attempt:
             cert_verified=conn.tls.verified,
             reason=conn.tls.reason,
         )
+        hop = replace(hop, tls_result=reached_result(decision, verdict.violation, conn.tls))
         if not verdict.may_proceed:
             await self._pool.discard(conn)
             hop = replace(hop, tls_refusal=str(verdict.violation))
@@ -321,24 +332,6 @@ class Attempt:
 
     def _elapsed_ms(self, started: float) -> int:
         return int((self._clock.monotonic() - started) * 1000)
-
-
-def _decide(policy: MtaStsPolicy | None, host: MxHost, dane: DaneState | None) -> MxDecision:
-    """The MTA-STS decision, unless DANE decides the host (RFC 8461 §2): then MTA-STS is not
-    applied at all, neither its MX patterns nor its WebPKI check."""
-    if dane is not None and dane.is_dane:
-        return decide_mx(None, host.name)
-    return decide_mx(policy, host.name)
-
-
-def _policy_name(decision: MxDecision, dane: DaneState | None) -> str:
-    if dane is not None and (dane.is_dane or dane.failure is not None):
-        return TlsPolicy.DANE.value
-    if decision.mode is MtaStsMode.ENFORCE:
-        return TlsPolicy.MTA_STS_ENFORCE.value
-    if decision.mode is MtaStsMode.TESTING:
-        return TlsPolicy.MTA_STS_TESTING.value
-    return TlsPolicy.OPPORTUNISTIC.value
 
 
 def _reply_codes(error: PostillonError) -> tuple[int | None, str | None]:

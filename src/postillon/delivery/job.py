@@ -61,6 +61,10 @@ class Hop:
     tls_policy: str | None = None
     dane_tlsa: str | None = None
     tls_refusal: str | None = None
+    # For TLS reporting (RFC 8460): the policy's strings (MTA-STS policy lines, TLSA records)
+    # and the result type of a failed or non-compliant session (None: it succeeded).
+    tls_policy_strings: tuple[str, ...] = ()
+    tls_result: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,14 @@ from typing import Protocol
 
 from postillon.dns.mx import MxHost
 from postillon.dns.records import Answer, Status, TlsaRecord
+from postillon.errors import PostillonError
 from postillon.policy.dane import TlsaRecord as Tlsa
 from postillon.policy.dane import authenticate, classify
-from postillon.transport.tls import Authenticator, PeerCheck
+from postillon.policy.decision import MxDecision, TlsRequirement, decide_mx
+from postillon.policy.model import MtaStsMode, MtaStsPolicy
+from postillon.policy.tlsrpt import ResultType, certificate_result, sts_policy_strings
+from postillon.transport.errors import DaneAuthenticationError, TlsRequiredError
+from postillon.transport.tls import Authenticator, PeerCheck, TlsInfo
 
 # RFC 7672 §2.2.3: the TLSA base domain of an SMTP server on port 25 over TCP.
 SMTP_TLSA_PREFIX = "_25._tcp."
@@ -59,6 +64,7 @@ class DaneState:
     failure: str | None = None
     authenticator: Authenticator | None = None
     is_tls_required: bool = False
+    records: tuple[str, ...] = ()  # the RRset in presentation form, for TLS reports
 
     @property
     def is_dane(self) -> bool:
@@ -91,12 +97,71 @@ async def dane_state(source: TlsaSource | None, host: MxHost) -> DaneState | Non
         return DaneState(name, failure=f"DANE: TLSA lookup of {name} failed: {answer.reason}")
     if answer.status is not Status.FOUND or not answer.is_secure or not answer.records:
         return None
+    texts = tuple(str(record) for record in answer.records)
     records = classify(answer.records)
     if not records.usable:
-        return DaneState(name, is_tls_required=True)
+        return DaneState(name, is_tls_required=True, records=texts)
     # RFC 7672 §3.2.2: DANE-TA names are the MX host and, when the address lookup followed a
     # secure CNAME, its target.
     names = tuple(dict.fromkeys(n for n in (host.name, host.canonical_name) if n))
     return DaneState(
-        name, authenticator=_authenticator(records.usable, names), is_tls_required=True
+        name,
+        authenticator=_authenticator(records.usable, names),
+        is_tls_required=True,
+        records=texts,
     )
+
+
+def policy_strings(policy: MtaStsPolicy | None, dane: DaneState | None) -> tuple[str, ...]:
+    """What a TLS report names as the policy applied to a host (RFC 8460 §4.4)."""
+    if dane is not None and (dane.is_dane or dane.failure is not None):
+        return dane.records
+    if policy is not None and policy.mode is not MtaStsMode.NONE:
+        return sts_policy_strings(policy)
+    return ()
+
+
+def error_result(error: PostillonError) -> ResultType:
+    """The RFC 8460 result type of a session that failed while setting up TLS."""
+    if isinstance(error, TlsRequiredError):
+        return ResultType.STARTTLS_NOT_SUPPORTED
+    if isinstance(error, DaneAuthenticationError):
+        return ResultType.TLSA_INVALID
+    return certificate_result(str(error))
+
+
+def session_result(*, tls_used: bool, verified: bool, reason: str | None) -> ResultType | None:
+    """The result type of a session we judged (None: compliant)."""
+    if not tls_used:
+        return ResultType.STARTTLS_NOT_SUPPORTED
+    if verified:
+        return None
+    return certificate_result(reason)
+
+
+def decide_host(policy: MtaStsPolicy | None, host: MxHost, dane: DaneState | None) -> MxDecision:
+    """The MTA-STS decision, unless DANE decides the host (RFC 8461 §2): then MTA-STS is not
+    applied at all, neither its MX patterns nor its WebPKI check."""
+    if dane is not None and dane.is_dane:
+        return decide_mx(None, host.name)
+    return decide_mx(policy, host.name)
+
+
+def policy_name(decision: MxDecision, dane: DaneState | None) -> str:
+    if dane is not None and (dane.is_dane or dane.failure is not None):
+        return TlsPolicy.DANE.value
+    if decision.mode is MtaStsMode.ENFORCE:
+        return TlsPolicy.MTA_STS_ENFORCE.value
+    if decision.mode is MtaStsMode.TESTING:
+        return TlsPolicy.MTA_STS_TESTING.value
+    return TlsPolicy.OPPORTUNISTIC.value
+
+
+def reached_result(decision: MxDecision, violation: str | None, tls: TlsInfo) -> str | None:
+    """The RFC 8460 result type of a session we reached (None: it complied)."""
+    if violation or (decision.tls is TlsRequirement.OPPORTUNISTIC and not tls.used):
+        found = session_result(tls_used=tls.used, verified=tls.verified, reason=tls.reason)
+        return found.value if found else None
+    if decision.violation:
+        return "validation-failure"  # testing: an MX outside the policy, reported
+    return None
