@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from postillon.config.settings import DeliverySettings, RetrySettings
 from postillon.delivery.attempt import Attempt
 from postillon.delivery.job import DeliveryJob, FactKind, Hop, JobRecipient, RecipientFacts
 from postillon.delivery.recorder import OutcomeRecorder
+from postillon.delivery.tlsrpt_session import session_of
 from postillon.delivery.verdicts import decide
 from postillon.storage.limits import DestinationSlots, LocalSlots, destination_slot
 from postillon.storage.protocol import Store
@@ -210,7 +212,7 @@ class Engine:
     ) -> list[RecipientOutcome]:
         attempts = {r.id: r.attempts for r in claimed.recipients}
         now = self._clock.now()
-        return [
+        outcomes = [
             decide(
                 fact,
                 previous_attempts=attempts[fact.recipient.recipient_id],
@@ -222,6 +224,11 @@ class Engine:
             )
             for fact in facts
         ]
+        # TLS reporting counts the session once, with the first recipient's record.
+        session = session_of(claimed.domain, facts, started_at)
+        if outcomes and session is not None:
+            outcomes[0] = replace(outcomes[0], tlsrpt=session)
+        return outcomes
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         interval = self._delivery.lease_s / 3

@@ -19,8 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from postillon.queue.status import RecipientStatus, can_transition, event_type_for
 from postillon.storage import suppression_list
 from postillon.storage.outbox import event_row, insert_events
-from postillon.storage.records import AttemptRecord, RecipientOutcome, RecordResult
+from postillon.storage.records import (
+    AttemptRecord,
+    RecipientOutcome,
+    RecordResult,
+    TlsRptSession,
+)
 from postillon.storage.schema import attempts, messages, recipients
+from postillon.storage.tlsrpt_sql import count_sessions
 
 # Recipient columns an outcome may change.
 _MUTABLE = (
@@ -145,6 +151,7 @@ async def record_outcomes(
         row_id: {name: getattr(row, name) for name in _MUTABLE} for row_id, row in current.items()
     }
     attempt_rows: list[dict[str, Any]] = []
+    sessions: list[TlsRptSession] = []
     event_rows: list[dict[str, Any]] = []
     applied: list[str] = []
     ignored: list[str] = []
@@ -158,6 +165,8 @@ async def record_outcomes(
         if outcome.attempt is not None:
             values["attempts"] += 1
             attempt_rows.append(_attempt_row(row.id, outcome.attempt))
+            if outcome.tlsrpt is not None:
+                sessions.append(outcome.tlsrpt)
         # Our lease ran out and another worker claimed the recipient: our news changes the
         # status only if it is final (the mail did arrive or bounce); a deferral would undo the
         # other worker's lease and let a third one send in parallel.
@@ -209,5 +218,6 @@ async def record_outcomes(
         )
     if attempt_rows:
         await connection.execute(sa.insert(attempts), attempt_rows)
+    await count_sessions(connection, sessions)
     await insert_events(connection, event_rows)
     return RecordResult(applied=tuple(applied), ignored=tuple(ignored))

@@ -126,6 +126,23 @@ class AttemptRecord:
 
 
 @dataclass(frozen=True)
+class TlsRptSession:
+    """One SMTP session as TLS reporting counts it (RFC 8460 §4.4), on a UTC ``day``.
+
+    ``result_type`` is "" for a successful session; ``policy_strings`` are the policy's lines
+    (MTA-STS) or records (TLSA), () for no-policy-found.
+    """
+
+    day: str
+    policy_domain: str
+    policy_type: str
+    policy_strings: tuple[str, ...]
+    mx_host: str
+    result_type: str = ""
+    receiving_ip: str = ""
+
+
+@dataclass(frozen=True)
 class RecipientOutcome:
     """What the engine decided for one leased recipient after one attempt.
 
@@ -140,6 +157,9 @@ class RecipientOutcome:
     bounce_class: BounceClass | None = None
     possible_duplicate: bool = False
     suppress: bool = False  # add the address to the account's suppression list
+    # The session this attempt ran, counted for TLS reporting in the same commit (set on one
+    # recipient per job: a session carries the whole job).
+    tlsrpt: TlsRptSession | None = None
 
 
 @dataclass(frozen=True)

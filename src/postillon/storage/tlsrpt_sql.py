@@ -1,0 +1,166 @@
+"""TLS-RPT (RFC 8460) counts and report claims in the database.
+
+Owns: adding sessions to the per-day counts (one upsert that increments, inside the caller's
+transaction, so the count commits with the attempt row and is neither lost nor doubled by a
+restart or a second node), reading a day's counts per policy domain, and the claim on a day's
+report for a domain (one row per day and domain; the node that claims it sends it, a claim that
+ran out can be taken over, a sent report is never claimed again). It must not decide result
+types nor build reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from postillon.storage.records import TlsRptSession
+from postillon.storage.schema import tlsrpt_counts, tlsrpt_reports
+
+_KEYS = ("day", "policy_domain", "policy_key", "mx_host", "result_type", "receiving_ip")
+
+
+@dataclass(frozen=True)
+class TlsRptCount:
+    """Sessions of one kind on one day (a row of ``tlsrpt_counts``)."""
+
+    session: TlsRptSession
+    sessions: int
+
+
+def _policy_key(session: TlsRptSession) -> str:
+    text = json.dumps([session.policy_type, list(session.policy_strings)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def count_sessions(connection: AsyncConnection, sessions: Sequence[TlsRptSession]) -> None:
+    """Add one to the count of each session (inside the caller's transaction)."""
+    if not sessions:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    for session in sessions:
+        values = {
+            "day": session.day,
+            "policy_domain": session.policy_domain,
+            "policy_key": _policy_key(session),
+            "mx_host": session.mx_host,
+            "result_type": session.result_type,
+            "receiving_ip": session.receiving_ip,
+            "policy_type": session.policy_type,
+            "policy_strings": json.dumps(list(session.policy_strings)),
+            "sessions": 1,
+        }
+        statement = dialect.insert(tlsrpt_counts).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[tlsrpt_counts.c[k] for k in _KEYS],
+            set_={"sessions": tlsrpt_counts.c.sessions + statement.excluded.sessions},
+        )
+        await connection.execute(statement)
+
+
+async def day_counts(connection: AsyncConnection, day: str) -> list[TlsRptCount]:
+    """Every count of ``day``, ordered by policy domain."""
+    rows = await connection.execute(
+        sa.select(tlsrpt_counts)
+        .where(tlsrpt_counts.c.day == day)
+        .order_by(*(tlsrpt_counts.c[k] for k in _KEYS))
+    )
+    return [
+        TlsRptCount(
+            TlsRptSession(
+                day=row.day,
+                policy_domain=row.policy_domain,
+                policy_type=row.policy_type,
+                policy_strings=tuple(json.loads(row.policy_strings)),
+                mx_host=row.mx_host,
+                result_type=row.result_type,
+                receiving_ip=row.receiving_ip,
+            ),
+            int(row.sessions),
+        )
+        for row in rows
+    ]
+
+
+async def claim_report(
+    connection: AsyncConnection,
+    *,
+    day: str,
+    policy_domain: str,
+    report_id: str,
+    owner: str,
+    now: datetime,
+    hold: timedelta,
+) -> bool:
+    """Take the right to send ``day``'s report for ``policy_domain``; False if it was sent or
+    another node holds an unexpired claim."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    inserted = await connection.execute(
+        dialect.insert(tlsrpt_reports)
+        .values(
+            day=day,
+            policy_domain=policy_domain,
+            report_id=report_id,
+            claimed_by=owner,
+            claimed_until=now + hold,
+        )
+        .on_conflict_do_nothing(index_elements=["day", "policy_domain"])
+    )
+    if inserted.rowcount == 1:
+        return True
+    taken = await connection.execute(
+        sa.update(tlsrpt_reports)
+        .where(
+            tlsrpt_reports.c.day == day,
+            tlsrpt_reports.c.policy_domain == policy_domain,
+            tlsrpt_reports.c.sent_at.is_(None),
+            tlsrpt_reports.c.claimed_until < now,
+        )
+        .values(claimed_by=owner, claimed_until=now + hold)
+    )
+    return taken.rowcount == 1
+
+
+async def report_id_of(connection: AsyncConnection, day: str, policy_domain: str) -> str | None:
+    """The report id a claim fixed for ``day`` and ``policy_domain``."""
+    row = (
+        await connection.execute(
+            sa.select(tlsrpt_reports.c.report_id).where(
+                tlsrpt_reports.c.day == day, tlsrpt_reports.c.policy_domain == policy_domain
+            )
+        )
+    ).first()
+    return None if row is None else str(row.report_id)
+
+
+async def finish_report(
+    connection: AsyncConnection,
+    *,
+    day: str,
+    policy_domain: str,
+    owner: str,
+    now: datetime,
+    error: str | None,
+) -> None:
+    """Record the send: ``error`` None marks it sent for good; otherwise the claim is released
+    (it runs out now) so the next pass tries again."""
+    values: dict[str, object] = {"last_error": error}
+    if error is None:
+        values["sent_at"] = now
+    else:
+        values["claimed_until"] = now
+    await connection.execute(
+        sa.update(tlsrpt_reports)
+        .where(
+            tlsrpt_reports.c.day == day,
+            tlsrpt_reports.c.policy_domain == policy_domain,
+            tlsrpt_reports.c.claimed_by == owner,
+        )
+        .values(**values)
+    )
