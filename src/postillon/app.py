@@ -37,6 +37,7 @@ from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
 from postillon.roles import Role
 from postillon.services.container import Services, load_master_key
+from postillon.services.tlsrpt import TlsRptReporter, build_reporter
 from postillon.storage.limits import create_slots
 from postillon.storage.notify import create_listener
 from postillon.storage.policy_sql import SqlPolicyStore
@@ -113,6 +114,17 @@ class Node:
             tlsa=self.resolver if settings.dns.dnssec else None,
         )
         owner = node_owner()
+        self.tlsrpt: TlsRptReporter | None = None
+        if settings.tlsrpt.enabled:
+            self.tlsrpt = build_reporter(
+                settings,
+                store=self.store,
+                engines=self.store.engines,
+                master=master_key,
+                txt=self.resolver,
+                clock=self.clock,
+                owner=owner,
+            )
         self.destinations = create_slots(settings.storage.url)
         self.engine = Engine(
             store=self.store,
@@ -190,6 +202,9 @@ class Node:
             housekeeping.append(
                 asyncio.create_task(_every(POLICY_REFRESH_S, self.policies.refresh_due, stop))
             )
+        if self.tlsrpt is not None and self.role.runs_delivery:
+            interval = self.settings.tlsrpt.check_interval_s
+            housekeeping.append(asyncio.create_task(_every(interval, self.tlsrpt.run_once, stop)))
         if self.role.runs_api:
             await self.api.start()  # a listen address that cannot be bound stops startup here
         listener = create_listener(self.settings.storage.url, on_notify=self.engine.wake)

@@ -12,7 +12,7 @@ import binascii
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Section(BaseModel):
@@ -171,6 +171,32 @@ class DashboardSettings(_Section):
         return None if self.session_secret is None else session_secret_octets(self.session_secret)
 
 
+class TlsRptSettings(_Section):
+    """SMTP TLS Reporting (RFC 8460): daily reports to the domains that ask for them.
+
+    Reports go out once per UTC day and policy domain, to the ``rua`` of its ``_smtp._tls``
+    record: https by POST, mailto through our own queue, From ``from_address`` in
+    ``from_domain`` (a verified sender domain of ``account``, whose DKIM key signs them).
+    """
+
+    enabled: bool = False
+    organization_name: str = ""
+    contact_info: str = ""
+    from_domain: str = ""
+    from_localpart: str = "tlsrpt-noreply"
+    account: str = ""
+    # How often a worker checks whether yesterday's reports are due (and retries failed ones).
+    check_interval_s: float = Field(default=3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> TlsRptSettings:
+        if self.enabled:
+            for key in ("organization_name", "contact_info", "from_domain", "account"):
+                if not getattr(self, key).strip():
+                    raise ValueError(f"tlsrpt.{key} is required when tlsrpt.enabled is true")
+        return self
+
+
 class Settings(_Section):
     """All of postillon's settings."""
 
@@ -184,3 +210,4 @@ class Settings(_Section):
     webhooks: WebhookSettings = WebhookSettings()
     dkim: DkimSettings = DkimSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    tlsrpt: TlsRptSettings = TlsRptSettings()

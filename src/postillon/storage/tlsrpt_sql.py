@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from postillon.storage.connect import Engines
 from postillon.storage.records import TlsRptSession
 from postillon.storage.schema import tlsrpt_counts, tlsrpt_reports
 
@@ -127,18 +128,6 @@ async def claim_report(
     return taken.rowcount == 1
 
 
-async def report_id_of(connection: AsyncConnection, day: str, policy_domain: str) -> str | None:
-    """The report id a claim fixed for ``day`` and ``policy_domain``."""
-    row = (
-        await connection.execute(
-            sa.select(tlsrpt_reports.c.report_id).where(
-                tlsrpt_reports.c.day == day, tlsrpt_reports.c.policy_domain == policy_domain
-            )
-        )
-    ).first()
-    return None if row is None else str(row.report_id)
-
-
 async def finish_report(
     connection: AsyncConnection,
     *,
@@ -164,3 +153,51 @@ async def finish_report(
         )
         .values(**values)
     )
+
+
+class SqlTlsRpt:
+    """The TLS-RPT tables over the store's engines, one transaction per call."""
+
+    def __init__(self, engines: Engines) -> None:
+        self._engines = engines
+
+    async def counts(self, day: str) -> list[TlsRptCount]:
+        """Every count of ``day``."""
+        async with self._engines.writer.connect() as connection:
+            return await day_counts(connection, day)
+
+    async def claim(
+        self,
+        *,
+        day: str,
+        policy_domain: str,
+        report_id: str,
+        owner: str,
+        now: datetime,
+        hold: timedelta,
+    ) -> bool:
+        """See :func:`claim_report`; committed before it returns."""
+        async with self._engines.writer.begin() as connection:
+            return await claim_report(
+                connection,
+                day=day,
+                policy_domain=policy_domain,
+                report_id=report_id,
+                owner=owner,
+                now=now,
+                hold=hold,
+            )
+
+    async def finish(
+        self, *, day: str, policy_domain: str, owner: str, now: datetime, error: str | None
+    ) -> None:
+        """See :func:`finish_report`; committed before it returns."""
+        async with self._engines.writer.begin() as connection:
+            await finish_report(
+                connection,
+                day=day,
+                policy_domain=policy_domain,
+                owner=owner,
+                now=now,
+                error=error,
+            )
