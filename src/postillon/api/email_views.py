@@ -76,6 +76,11 @@ class TlsOut(_Out):
     refusal: str | None = Field(
         default=None, description="Why the session was refused (DANE, MTA-STS), if it was."
     )
+    result: str | None = Field(
+        default=None,
+        description="The TLS-RPT result type (RFC 8460 §4.3) of a failed or non-compliant "
+        "session, e.g. tlsa-invalid, starttls-not-supported; null when it complied.",
+    )
 
 
 class MtaStsOut(_Out):
@@ -176,6 +181,7 @@ def attempt_out(view: AttemptView) -> AttemptOut:
             policy=r.tls_policy,
             dane_tlsa=r.dane_tlsa,
             refusal=r.tls_refusal,
+            result=r.tls_result,
         ),
         mta_sts=MtaStsOut(mode=r.mta_sts_mode, policy_id=r.mta_sts_policy_id),
     )

@@ -73,6 +73,7 @@ def attempt_record(facts: RecipientFacts, started_at: datetime) -> AttemptRecord
         tls_policy=hop.tls_policy,
         dane_tlsa=hop.dane_tlsa,
         tls_refusal=hop.tls_refusal,
+        tls_result=hop.tls_result,
     )
 
 

@@ -76,6 +76,7 @@ def _attempt_row(recipient_id: str, record: AttemptRecord) -> dict[str, Any]:
         "tls_policy": record.tls_policy,
         "dane_tlsa": record.dane_tlsa,
         "tls_refusal": record.tls_refusal,
+        "tls_result": record.tls_result,
     }
 
 
@@ -111,6 +112,7 @@ def _payload(row: Any, outcome: RecipientOutcome, attempt_number: int) -> dict[s
                 "policy": record.tls_policy,
                 "dane_tlsa": record.dane_tlsa,
                 "refusal": record.tls_refusal,
+                "result": record.tls_result,
             },
             mta_sts_mode=record.mta_sts_mode,
         )

@@ -57,6 +57,7 @@ def _attempt_view(number: int, row: Any) -> AttemptView:
             tls_policy=row.tls_policy,
             dane_tlsa=row.dane_tlsa,
             tls_refusal=row.tls_refusal,
+            tls_result=row.tls_result,
         ),
     )
 

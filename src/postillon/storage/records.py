@@ -123,6 +123,7 @@ class AttemptRecord:
     tls_policy: str | None = None  # dane, mta-sts-enforce, mta-sts-testing, opportunistic
     dane_tlsa: str | None = None  # usage selector matching of the TLSA record that matched
     tls_refusal: str | None = None  # why the session was refused on transport-security grounds
+    tls_result: str | None = None  # the RFC 8460 result type of a failed or non-compliant session
 
 
 @dataclass(frozen=True)

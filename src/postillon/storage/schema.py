@@ -154,6 +154,7 @@ attempts = sa.Table(
     sa.Column("tls_policy", sa.String(20), nullable=True),
     sa.Column("dane_tlsa", sa.String(20), nullable=True),
     sa.Column("tls_refusal", sa.Text(), nullable=True),
+    sa.Column("tls_result", sa.String(40), nullable=True),  # RFC 8460 result type, if failed
     sa.Index(None, "recipient_id", "id"),
     sa.Index(None, "started_at"),  # the overview's time windows (0006)
 )

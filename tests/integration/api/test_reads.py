@@ -90,6 +90,7 @@ async def test_get_shows_each_recipient_and_every_attempt(
         "policy": "mta-sts-enforce",
         "dane_tlsa": None,
         "refusal": None,
+        "result": None,
     }
     assert first["tls"]["refusal"] == "MTA-STS enforce (policy id 20261129T000000): no TLS"
     assert second["mta_sts"] == {"mode": "enforce", "policy_id": "20261129T000000"}

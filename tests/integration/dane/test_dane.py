@@ -89,6 +89,7 @@ async def test_wrong_tlsa_digest_defers_without_a_byte_of_mail(
     assert "DANE" in fact.hop.tls_refusal
     assert rx.messages == []
     assert rcpts.seen == []  # not even an envelope went over the channel
+    assert attempt_record(fact, datetime.now(UTC)).tls_result == "tlsa-invalid"
 
 
 async def test_dane_ta_with_a_name_mismatch_defers(
@@ -178,6 +179,7 @@ async def test_bogus_tlsa_defers_without_connecting(
     assert "TLSA lookup of _25._tcp.mx.bogus-tlsa.d18 failed" in fact.text
     assert "SERVFAIL" in fact.text
     assert fact.hop.tls_policy == "dane"
+    assert fact.hop.tls_result == "dnssec-invalid"
 
 
 async def test_starttls_stripped_with_tlsa_present_defers(
@@ -193,6 +195,7 @@ async def test_starttls_stripped_with_tlsa_present_defers(
         assert rx.connections == 1
     assert fact.kind is FactKind.POLICY
     assert "STARTTLS not offered" in fact.text
+    assert fact.hop.tls_result == "starttls-not-supported"
     assert "DANE" in fact.text
     assert rx.messages == []
     assert rcpts.seen == []

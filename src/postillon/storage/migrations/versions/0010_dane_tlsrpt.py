@@ -1,11 +1,12 @@
 """Transport security per attempt (DANE) and TLS-RPT counts (RFC 8460).
 
 ``attempts`` gains the policy that applied (``dane``, ``mta-sts-enforce``, ``mta-sts-testing``,
-``opportunistic``), the TLSA record that authenticated the server (usage selector matching) and
-why a session was refused. ``tlsrpt_counts`` holds session counts per UTC day, policy domain,
-policy, MX host, result type and receiving IP, incremented in the transaction that records the
-attempt (so a restart or a second node neither loses nor doubles one); ``tlsrpt_reports`` has
-one row per day and policy domain, claimed by the node that sends that report.
+``opportunistic``), the TLSA record that authenticated the server (usage selector matching), why
+a session was refused and its RFC 8460 result type. ``tlsrpt_counts`` holds session counts per
+UTC day, policy domain, policy, MX host, result type and receiving IP, incremented in the
+transaction that records the attempt (so a restart or a second node neither loses nor doubles
+one); ``tlsrpt_reports`` has one row per day and policy domain, claimed by the node that sends
+that report.
 
 Revision ID: 0010_dane_tlsrpt
 Revises: 0006_attempts_started_at
@@ -31,6 +32,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("tls_policy", sa.String(20), nullable=True))
         batch.add_column(sa.Column("dane_tlsa", sa.String(20), nullable=True))
         batch.add_column(sa.Column("tls_refusal", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("tls_result", sa.String(40), nullable=True))
     op.create_table(
         "tlsrpt_counts",
         sa.Column("day", sa.String(10), nullable=False),
@@ -70,6 +72,7 @@ def downgrade() -> None:
     op.drop_table("tlsrpt_reports")
     op.drop_table("tlsrpt_counts")
     with op.batch_alter_table("attempts") as batch:
+        batch.drop_column("tls_result")
         batch.drop_column("tls_refusal")
         batch.drop_column("dane_tlsa")
         batch.drop_column("tls_policy")
