@@ -196,9 +196,10 @@ class Attempt:
         if dane is not None and (dane.is_dane or not is_verified_required):
             tls_mode, authenticator = TlsMode.DANE, dane.authenticator
         source = self._source_address()
-        # The pool keeps sessions per MX host and address: a host's DANE state is the same for
-        # every job, so a pooled session was authenticated the same way.
-        key = PoolKey(mx_host, ip, source)
+        # DANE sessions are pooled apart: a session opened for a domain whose MX RRset is not
+        # signed (no DANE) must never carry mail that DANE protects, though the host is the same.
+        pooled_as = f"{mx_host} (dane)" if tls_mode is TlsMode.DANE else mx_host
+        key = PoolKey(pooled_as, ip, source)
         try:
             conn, uses = await self._pool.acquire(
                 key, lambda: self._dialer(ip, mx_host, tls_mode, source, authenticator)

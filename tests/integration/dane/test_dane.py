@@ -227,3 +227,25 @@ async def test_dane_wins_over_mta_sts_enforce(
     assert fact.hop.tls_policy == "dane"
     assert fact.hop.dane_tlsa == "3 1 1"
     assert fact.hop.mta_sts_mode is None
+
+
+async def test_a_pooled_session_without_dane_never_carries_dane_protected_mail(
+    signed_dns: SignedDns, pki: TestPki, make_dane_delivery: DaneDeliveryFactory
+) -> None:
+    # One MX host, two recipient domains: one reaches it through an unsigned MX RRset (no
+    # DANE), the other through a signed one with a TLSA record the server does not match.
+    mx = "mx.shared.d18"
+    signed_dns.add(".", f"{mx}. A 127.0.18.20\n_25._tcp.{mx}. TLSA 3 1 1 {WRONG_DIGEST}")
+    signed_dns.add(".", f"signed-shared.d18. MX 10 {mx}.")
+    signed_dns.add(INSECURE_ZONE, f"shared MX 10 {mx}.")
+    plain_domain = f"shared.{INSECURE_ZONE}".rstrip(".")
+    delivery = await make_dane_delivery()
+    async with Receiver("127.0.18.20", tls_context=pki.server_context(mx)) as rx:
+        (plain,) = await delivery.run(job(plain_domain, f"a@{plain_domain}"))
+        assert plain.is_delivered, plain.text
+        assert plain.hop.tls_policy == "opportunistic"
+        (protected,) = await delivery.run(job("signed-shared.d18", "b@signed-shared.d18"))
+        assert rx.connections == 2  # a new session, not the pooled one
+        assert len(rx.messages) == 1
+    assert not protected.is_delivered
+    assert "matches no TLSA record" in protected.text
