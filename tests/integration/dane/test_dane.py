@@ -249,3 +249,27 @@ async def test_a_pooled_session_without_dane_never_carries_dane_protected_mail(
         assert len(rx.messages) == 1
     assert not protected.is_delivered
     assert "matches no TLSA record" in protected.text
+
+
+async def test_dane_ta_accepts_the_name_a_secure_cname_leads_to(
+    signed_dns: SignedDns, pki: TestPki, make_dane_delivery: DaneDeliveryFactory, tmp_path: Path
+) -> None:
+    # RFC 7672 §3.2.2: the MX host is an alias; the certificate names only its target.
+    alias, target = "mx.alias.d18", "mx-real.alias.d18"
+    tlsa = "2 0 1 " + cert_sha256(ca_certificate(pki))
+    signed_dns.add(
+        ".",
+        f"""
+        alias.d18. MX 10 {alias}.
+        {alias}. CNAME {target}.
+        {target}. A 127.0.18.21
+        _25._tcp.{alias}. TLSA {tlsa}
+        """,
+    )
+    context = context_with_ca(pki, pki.cert_files(target), tmp_path)
+    delivery = await make_dane_delivery()
+    async with Receiver("127.0.18.21", tls_context=context) as rx:
+        (fact,) = await delivery.run(job("alias.d18", "bob@alias.d18"))
+        assert fact.is_delivered, fact.text
+        assert len(rx.messages) == 1
+    assert fact.hop.dane_tlsa == "2 0 1"
