@@ -8,7 +8,9 @@ which is how a validating resolver reports a bogus answer, or a timeout) makes t
 without connecting; a secure RRset with usable records makes authenticated TLS mandatory
 (TlsMode.DANE with an authenticator); one with only unusable records still makes TLS mandatory
 without authentication (RFC 7672 §2.2, Postfix's "encrypt"); an insecure or absent RRset leaves
-the host to MTA-STS or opportunistic TLS. Must not open connections or judge replies.
+the host to MTA-STS or opportunistic TLS. Also what TLS reporting calls each outcome: the
+policy strings and the RFC 8460 result type of a refused or non-compliant session. Must not
+open connections or judge replies.
 """
 
 from __future__ import annotations
@@ -148,6 +150,7 @@ def decide_host(policy: MtaStsPolicy | None, host: MxHost, dane: DaneState | Non
 
 
 def policy_name(decision: MxDecision, dane: DaneState | None) -> str:
+    """The :class:`TlsPolicy` an attempt records for a host (a failed TLSA lookup is DANE's)."""
     if dane is not None and (dane.is_dane or dane.failure is not None):
         return TlsPolicy.DANE.value
     if decision.mode is MtaStsMode.ENFORCE:

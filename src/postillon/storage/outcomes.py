@@ -220,6 +220,6 @@ async def record_outcomes(
         )
     if attempt_rows:
         await connection.execute(sa.insert(attempts), attempt_rows)
-    await count_sessions(connection, sessions)
+    await count_sessions(connection, sessions, owner)
     await insert_events(connection, event_rows)
     return RecordResult(applied=tuple(applied), ignored=tuple(ignored))

@@ -371,6 +371,7 @@ tlsrpt_counts = sa.Table(
     sa.Column("mx_host", sa.String(255), primary_key=True),
     sa.Column("result_type", sa.String(40), primary_key=True),
     sa.Column("receiving_ip", sa.String(64), primary_key=True),
+    sa.Column("node", sa.String(200), primary_key=True),  # the lease owner that counted
     sa.Column("policy_type", sa.String(20), nullable=False),
     sa.Column("policy_strings", sa.Text(), nullable=False),  # JSON list
     sa.Column("sessions", sa.BigInteger(), nullable=False),

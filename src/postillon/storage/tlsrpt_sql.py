@@ -1,8 +1,9 @@
 """TLS-RPT (RFC 8460) counts and report claims in the database.
 
-Owns: adding sessions to the per-day counts (one upsert that increments, inside the caller's
+Owns: adding sessions to the per-day counts (an upsert that increments, inside the caller's
 transaction, so the count commits with the attempt row and is neither lost nor doubled by a
-restart or a second node), reading a day's counts per policy domain, and the claim on a day's
+restart or a second node; each node increments its own rows, so concurrent nodes never wait on
+one hot row), reading a day's counts summed over nodes, and the claim on a day's
 report for a domain (one row per day and domain; the node that claims it sends it, a claim that
 ran out can be taken over, a sent report is never claimed again). It must not decide result
 types nor build reports.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,12 +42,15 @@ def _policy_key(session: TlsRptSession) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-async def count_sessions(connection: AsyncConnection, sessions: Sequence[TlsRptSession]) -> None:
-    """Add one to the count of each session (inside the caller's transaction)."""
+async def count_sessions(
+    connection: AsyncConnection, sessions: Sequence[TlsRptSession], node: str = ""
+) -> None:
+    """Add the sessions to ``node``'s counts (inside the caller's transaction): one upsert per
+    distinct kind of session in the batch, on rows only this node writes."""
     if not sessions:
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    for session in sessions:
+    for session, n in sorted(Counter(sessions).items(), key=lambda item: _sort_key(item[0])):
         values = {
             "day": session.day,
             "policy_domain": session.policy_domain,
@@ -53,24 +58,44 @@ async def count_sessions(connection: AsyncConnection, sessions: Sequence[TlsRptS
             "mx_host": session.mx_host,
             "result_type": session.result_type,
             "receiving_ip": session.receiving_ip,
+            "node": node,
             "policy_type": session.policy_type,
             "policy_strings": json.dumps(list(session.policy_strings)),
-            "sessions": 1,
+            "sessions": n,
         }
         statement = dialect.insert(tlsrpt_counts).values(**values)
         statement = statement.on_conflict_do_update(
-            index_elements=[tlsrpt_counts.c[k] for k in _KEYS],
+            index_elements=[tlsrpt_counts.c[k] for k in (*_KEYS, "node")],
             set_={"sessions": tlsrpt_counts.c.sessions + statement.excluded.sessions},
         )
         await connection.execute(statement)
 
 
+def _sort_key(session: TlsRptSession) -> tuple[str, ...]:
+    # One order for every batch: two transactions of one node never lock rows crosswise.
+    return (
+        session.day,
+        session.policy_domain,
+        _policy_key(session),
+        session.mx_host,
+        session.result_type,
+        session.receiving_ip,
+    )
+
+
 async def day_counts(connection: AsyncConnection, day: str) -> list[TlsRptCount]:
     """Every count of ``day``, ordered by policy domain."""
+    keys = [tlsrpt_counts.c[k] for k in _KEYS]
     rows = await connection.execute(
-        sa.select(tlsrpt_counts)
+        sa.select(
+            *keys,
+            sa.func.min(tlsrpt_counts.c.policy_type).label("policy_type"),
+            sa.func.min(tlsrpt_counts.c.policy_strings).label("policy_strings"),
+            sa.func.sum(tlsrpt_counts.c.sessions).label("sessions"),
+        )
         .where(tlsrpt_counts.c.day == day)
-        .order_by(*(tlsrpt_counts.c[k] for k in _KEYS))
+        .group_by(*keys)  # summed over the nodes that counted
+        .order_by(*keys)
     )
     return [
         TlsRptCount(

@@ -32,16 +32,17 @@ def _session(result: str = "") -> TlsRptSession:
     )
 
 
-async def test_sessions_count_with_their_attempt_and_survive_a_restart(
+async def test_sessions_count_with_their_attempt_summed_over_nodes_and_survive_a_restart(
     open_store: StoreFactory, clock: FakeClock
 ) -> None:
     store = await open_store()
     account = await store.ensure_account("acme")
-    for result in ("", "", "tlsa-invalid"):
+    # Two nodes count the same kind of session on their own rows; the day sums them.
+    for owner, result in (("w1", ""), ("w2", ""), ("w1", "tlsa-invalid")):
         await store.enqueue(message(account.id, "a@example.test"))
-        (job,) = await store.claim_due("w1", clock.now(), LEASE_S, 10)
+        (job,) = await store.claim_due(owner, clock.now(), LEASE_S, 10)
         outcome = replace(delivered(job.recipients[0].id, clock.now()), tlsrpt=_session(result))
-        await store.record_outcomes("w1", [outcome])
+        await store.record_outcomes(owner, [outcome])
 
     restarted = await open_store()
     counts = await SqlTlsRpt(restarted.engines).counts("2026-12-04")

@@ -3,7 +3,8 @@
 ``attempts`` gains the policy that applied (``dane``, ``mta-sts-enforce``, ``mta-sts-testing``,
 ``opportunistic``), the TLSA record that authenticated the server (usage selector matching), why
 a session was refused and its RFC 8460 result type. ``tlsrpt_counts`` holds session counts per
-UTC day, policy domain, policy, MX host, result type and receiving IP, incremented in the
+UTC day, policy domain, policy, MX host, result type, receiving IP and node (each node adds to
+its own rows, so nodes never wait on each other's row locks), incremented in the
 transaction that records the attempt (so a restart or a second node neither loses nor doubles
 one); ``tlsrpt_reports`` has one row per day and policy domain, claimed by the node that sends
 that report.
@@ -41,6 +42,7 @@ def upgrade() -> None:
         sa.Column("mx_host", sa.String(255), nullable=False),
         sa.Column("result_type", sa.String(40), nullable=False),
         sa.Column("receiving_ip", sa.String(64), nullable=False),
+        sa.Column("node", sa.String(200), nullable=False),
         sa.Column("policy_type", sa.String(20), nullable=False),
         sa.Column("policy_strings", sa.Text(), nullable=False),
         sa.Column("sessions", sa.BigInteger(), nullable=False),
@@ -51,6 +53,7 @@ def upgrade() -> None:
             "mx_host",
             "result_type",
             "receiving_ip",
+            "node",
             name=op.f("pk_tlsrpt_counts"),
         ),
     )
