@@ -148,6 +148,7 @@ class Attempt:
             return self._all(job.recipients, failure, started)
         policy = await self._policies.policy_for(job.domain) if self._policies else None
         last = _Failure(FactKind.CONNECT, True, None, _NO_ROUTE_STATUS, "no MX host", Hop())
+        refused: list[Hop] = []  # hosts refused on TLS grounds, each a session to report
         for host in route.hosts:
             dane = await dane_state(self._tlsa, host)
             decision = decide_host(policy, host, dane)
@@ -163,12 +164,14 @@ class Attempt:
                 # unusable; nothing is sent to it, not even a SYN.
                 hop = replace(hop, tls_refusal=dane.failure, tls_result="dnssec-invalid")
                 last = _Failure(FactKind.POLICY, True, None, _MTA_STS_STATUS, dane.failure, hop)
+                refused.append(hop)
                 continue
             if not decision.is_allowed:
                 # RFC 8461 §5: an MX that does not match an enforced policy is never contacted.
                 violation = str(decision.violation)
                 hop = replace(hop, tls_refusal=violation, tls_result="validation-failure")
                 last = _Failure(FactKind.POLICY, True, None, _MTA_STS_STATUS, violation, hop)
+                refused.append(hop)
                 continue
             for ip in host.addresses:
                 outcome = await self._try_address(
@@ -176,9 +179,12 @@ class Attempt:
                 )
                 if isinstance(outcome, _Failure):
                     last = outcome
+                    if outcome.hop.tls_result:
+                        refused.append(outcome.hop)
                     continue
-                return outcome
-        return self._all(job.recipients, last, started)
+                return _with_earlier(outcome, refused)
+        earlier = refused[:-1] if refused and refused[-1] is last.hop else refused
+        return _with_earlier(self._all(job.recipients, last, started), earlier)
 
     async def _try_address(  # noqa: PLR0917
         self,
@@ -333,6 +339,12 @@ class Attempt:
 
     def _elapsed_ms(self, started: float) -> int:
         return int((self._clock.monotonic() - started) * 1000)
+
+
+def _with_earlier(facts: list[RecipientFacts], hops: list[Hop]) -> list[RecipientFacts]:
+    if not hops:
+        return facts
+    return [replace(fact, earlier_hops=tuple(hops)) for fact in facts]
 
 
 def _reply_codes(error: PostillonError) -> tuple[int | None, str | None]:

@@ -27,7 +27,7 @@ from postillon.config.settings import DeliverySettings, RetrySettings
 from postillon.delivery.attempt import Attempt
 from postillon.delivery.job import DeliveryJob, FactKind, Hop, JobRecipient, RecipientFacts
 from postillon.delivery.recorder import OutcomeRecorder
-from postillon.delivery.tlsrpt_session import session_of
+from postillon.delivery.tlsrpt_session import sessions_of
 from postillon.delivery.verdicts import decide
 from postillon.storage.limits import DestinationSlots, LocalSlots, destination_slot
 from postillon.storage.protocol import Store
@@ -225,9 +225,9 @@ class Engine:
             for fact in facts
         ]
         # TLS reporting counts the session once, with the first recipient's record.
-        session = session_of(claimed.domain, facts, started_at)
-        if outcomes and session is not None:
-            outcomes[0] = replace(outcomes[0], tlsrpt=session)
+        sessions = sessions_of(claimed.domain, facts, started_at)
+        if outcomes and sessions:
+            outcomes[0] = replace(outcomes[0], tlsrpt=sessions)
         return outcomes
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:

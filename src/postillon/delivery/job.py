@@ -80,6 +80,9 @@ class RecipientFacts:
     hop: Hop
     duration_ms: int
     possible_duplicate: bool = False
+    # Hosts tried before ``hop`` and refused on TLS grounds (DANE, MTA-STS): TLS reporting
+    # counts each as a failed session; the attempt row keeps only ``hop``.
+    earlier_hops: tuple[Hop, ...] = ()
 
     @property
     def is_delivered(self) -> bool:

@@ -1,10 +1,12 @@
 """The TLS-RPT view of one attempt: which session to count, under which policy, with what result.
 
-Owns turning a job's facts into at most one :class:`TlsRptSession` (a session carries the whole
-job, so it is counted once): the UTC day it started, the recipient domain as policy domain, the
-policy type (``tlsa`` under DANE, ``sts`` under MTA-STS enforce or testing, ``no-policy-found``
-otherwise, RFC 8460 §4.4) and the result type the attempt found. An attempt that never reached
-a TLS decision (DNS failure, no host answered) is not a session and is not counted. Pure.
+Owns turning a job's facts into the :class:`TlsRptSession` values to count: every host refused
+on TLS grounds on the way, then the session the attempt ended on (a session carries the whole
+job, so each is counted once, not per recipient): the UTC day it started, the recipient domain
+as policy domain, the policy type (``tlsa`` under DANE, ``sts`` under MTA-STS enforce or
+testing, ``no-policy-found`` otherwise, RFC 8460 §4.4) and the result type the attempt found. An
+attempt that never reached a TLS decision (DNS failure, no host answered) is not a session and
+is not counted. Pure.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from postillon.delivery.job import RecipientFacts
+from postillon.delivery.job import Hop, RecipientFacts
 from postillon.delivery.tls_policy import TlsPolicy
 from postillon.policy.tlsrpt import PolicyType
 from postillon.storage.records import TlsRptSession
@@ -24,13 +26,18 @@ _POLICY_TYPES = {
 }
 
 
-def session_of(
+def sessions_of(
     domain: str, facts: Sequence[RecipientFacts], started_at: datetime
-) -> TlsRptSession | None:
-    """The session the job's attempt ran, or None when there was none to report."""
+) -> tuple[TlsRptSession, ...]:
+    """The sessions the job's attempt ran, in order; () when there were none to report."""
     if not facts:
-        return None
-    hop = facts[0].hop
+        return ()
+    hops = (*facts[0].earlier_hops, facts[0].hop)
+    found = (_session(domain, hop, started_at) for hop in hops)
+    return tuple(session for session in found if session is not None)
+
+
+def _session(domain: str, hop: Hop, started_at: datetime) -> TlsRptSession | None:
     if hop.mx_host is None or (hop.tls is None and hop.tls_result is None):
         return None
     policy_type = _POLICY_TYPES.get(hop.tls_policy or "", PolicyType.NO_POLICY)

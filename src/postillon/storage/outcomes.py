@@ -167,8 +167,7 @@ async def record_outcomes(
         if outcome.attempt is not None:
             values["attempts"] += 1
             attempt_rows.append(_attempt_row(row.id, outcome.attempt))
-            if outcome.tlsrpt is not None:
-                sessions.append(outcome.tlsrpt)
+            sessions.extend(outcome.tlsrpt)
         # Our lease ran out and another worker claimed the recipient: our news changes the
         # status only if it is final (the mail did arrive or bounce); a deferral would undo the
         # other worker's lease and let a third one send in parallel.

@@ -158,9 +158,9 @@ class RecipientOutcome:
     bounce_class: BounceClass | None = None
     possible_duplicate: bool = False
     suppress: bool = False  # add the address to the account's suppression list
-    # The session this attempt ran, counted for TLS reporting in the same commit (set on one
-    # recipient per job: a session carries the whole job).
-    tlsrpt: TlsRptSession | None = None
+    # The sessions this attempt ran (hosts refused on TLS grounds, then the last), counted for
+    # TLS reporting in the same commit; set on one recipient per job (sessions carry the job).
+    tlsrpt: tuple[TlsRptSession, ...] = ()
 
 
 @dataclass(frozen=True)

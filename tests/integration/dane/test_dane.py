@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from postillon.delivery.job import FactKind
+from postillon.delivery.tlsrpt_session import sessions_of
 from postillon.delivery.verdicts import attempt_record
 from tests.integration.dane.conftest import (
     DaneDeliveryFactory,
@@ -273,3 +274,37 @@ async def test_dane_ta_accepts_the_name_a_secure_cname_leads_to(
         assert fact.is_delivered, fact.text
         assert len(rx.messages) == 1
     assert fact.hop.dane_tlsa == "2 0 1"
+
+
+async def test_a_host_refused_before_the_one_that_took_the_mail_is_reported_too(
+    signed_dns: SignedDns, pki: TestPki, make_dane_delivery: DaneDeliveryFactory
+) -> None:
+    good = "mx2.fallback.d18"
+    tlsa = "3 1 1 " + spki_sha256(leaf_certificate(pki.cert_files(good)))
+    signed_dns.add(
+        ".",
+        f"""
+        fallback.d18. MX 10 mx1.fallback.d18.
+        fallback.d18. MX 20 {good}.
+        mx1.fallback.d18. A 127.0.18.22
+        _25._tcp.mx1.fallback.d18. TLSA 3 1 1 {WRONG_DIGEST}
+        {good}. A 127.0.18.23
+        _25._tcp.{good}. TLSA {tlsa}
+        """,
+    )
+    delivery = await make_dane_delivery()
+    async with (
+        Receiver("127.0.18.22", tls_context=pki.server_context("mx1.fallback.d18")) as first,
+        Receiver("127.0.18.23", tls_context=pki.server_context(good)) as second,
+    ):
+        facts = await delivery.run(job("fallback.d18", "bob@fallback.d18"))
+        assert (len(first.messages), len(second.messages)) == (0, 1)
+    (fact,) = facts
+    assert fact.is_delivered
+    sessions = sessions_of("fallback.d18", facts, datetime(2026, 12, 4, 23, 59, tzinfo=UTC))
+    assert [(s.mx_host, s.policy_type, s.result_type, s.day) for s in sessions] == [
+        ("mx1.fallback.d18", "tlsa", "tlsa-invalid", "2026-12-04"),
+        (good, "tlsa", "", "2026-12-04"),
+    ]
+    assert sessions[0].receiving_ip == "127.0.18.22"
+    assert sessions[0].policy_strings == (f"3 1 1 {WRONG_DIGEST}",)

@@ -41,7 +41,7 @@ async def test_sessions_count_with_their_attempt_summed_over_nodes_and_survive_a
     for owner, result in (("w1", ""), ("w2", ""), ("w1", "tlsa-invalid")):
         await store.enqueue(message(account.id, "a@example.test"))
         (job,) = await store.claim_due(owner, clock.now(), LEASE_S, 10)
-        outcome = replace(delivered(job.recipients[0].id, clock.now()), tlsrpt=_session(result))
+        outcome = replace(delivered(job.recipients[0].id, clock.now()), tlsrpt=(_session(result),))
         await store.record_outcomes(owner, [outcome])
 
     restarted = await open_store()
