@@ -86,6 +86,10 @@ class PolicySource(Protocol):
         """The policy in force for ``domain``, or None."""
         ...
 
+    def problem(self, domain: str) -> str | None:
+        """The RFC 8460 result type of the last failed policy fetch for ``domain``, or None."""
+        ...
+
 
 Dialer = Callable[
     [str, str, TlsMode, str | None, Authenticator | None], Awaitable[DeliveryConnection]
@@ -149,6 +153,9 @@ class Attempt:
         policy = await self._policies.policy_for(job.domain) if self._policies else None
         last = _Failure(FactKind.CONNECT, True, None, _NO_ROUTE_STATUS, "no MX host", Hop())
         refused: list[Hop] = []  # hosts refused on TLS grounds, each a session to report
+        # A policy that could not be fetched is reported on the sessions that went on without
+        # it (RFC 8460 §4.3.2.2), unless DANE decided the host.
+        sts_problem = self._policies.problem(job.domain) if self._policies and not policy else None
         for host in route.hosts:
             dane = await dane_state(self._tlsa, host)
             decision = decide_host(policy, host, dane)
@@ -158,6 +165,7 @@ class Attempt:
                 mta_sts_policy_id=decision.policy_id,
                 tls_policy=policy_name(decision, dane),
                 tls_policy_strings=policy_strings(policy, dane),
+                tls_result=None if dane is not None and dane.is_dane else sts_problem,
             )
             if dane is not None and dane.failure is not None:
                 # RFC 7672 §2.2: a TLSA lookup that failed (bogus, SERVFAIL) makes the host
@@ -179,7 +187,7 @@ class Attempt:
                 )
                 if isinstance(outcome, _Failure):
                     last = outcome
-                    if outcome.hop.tls_result:
+                    if outcome.kind is FactKind.POLICY:
                         refused.append(outcome.hop)
                     continue
                 return _with_earlier(outcome, refused)
@@ -231,7 +239,8 @@ class Attempt:
             cert_verified=conn.tls.verified,
             reason=conn.tls.reason,
         )
-        hop = replace(hop, tls_result=reached_result(decision, verdict.violation, conn.tls))
+        found = reached_result(decision, verdict.violation, conn.tls)
+        hop = replace(hop, tls_result=found or hop.tls_result)
         if not verdict.may_proceed:
             await self._pool.discard(conn)
             hop = replace(hop, tls_refusal=str(verdict.violation))

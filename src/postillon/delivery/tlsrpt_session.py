@@ -38,9 +38,11 @@ def sessions_of(
 
 
 def _session(domain: str, hop: Hop, started_at: datetime) -> TlsRptSession | None:
-    if hop.mx_host is None or (hop.tls is None and hop.tls_result is None):
+    if hop.mx_host is None or (hop.tls is None and hop.tls_refusal is None):
         return None
     policy_type = _POLICY_TYPES.get(hop.tls_policy or "", PolicyType.NO_POLICY)
+    if (hop.tls_result or "").startswith("sts-"):
+        policy_type = PolicyType.STS  # a policy was announced but could not be used
     return TlsRptSession(
         day=started_at.astimezone(UTC).date().isoformat(),
         policy_domain=domain,

@@ -7,8 +7,11 @@ sent when DANE said no.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from postillon.delivery.job import FactKind
 from postillon.delivery.tlsrpt_session import sessions_of
@@ -23,7 +26,7 @@ from tests.integration.dane.conftest import (
     spki_sha256,
 )
 from tests.integration.delivery.conftest import policy_body
-from tests.support.certs import TestPki
+from tests.support.certs import CertKind, TestPki
 from tests.support.dnssec_dns import INSECURE_ZONE, SignedDns
 from tests.support.https_server import HttpsServer
 from tests.support.receivers import Receiver
@@ -308,3 +311,42 @@ async def test_a_host_refused_before_the_one_that_took_the_mail_is_reported_too(
     ]
     assert sessions[0].receiving_ip == "127.0.18.22"
     assert sessions[0].policy_strings == (f"3 1 1 {WRONG_DIGEST}",)
+
+
+_POLICY_PROBLEMS = [
+    ("sts-down", "127.0.18.24", None, "sts-policy-fetch-error"),  # nothing listens
+    ("sts-selfsigned", "127.0.18.25", "self_signed", "sts-webpki-invalid"),
+    ("sts-garbage", "127.0.18.26", "valid", "sts-policy-invalid"),
+]
+
+
+@pytest.mark.parametrize("case", _POLICY_PROBLEMS, ids=[c[0] for c in _POLICY_PROBLEMS])
+async def test_a_policy_that_could_not_be_used_is_reported_on_the_session(
+    signed_dns: SignedDns,
+    pki: TestPki,
+    make_dane_delivery: DaneDeliveryFactory,
+    case: tuple[str, str, CertKind | None, str],
+) -> None:
+    label, ip, kind, result = case
+    domain, mx, mx_ip = f"{label}.d18", f"mx.{label}.d18", "127.0.18.27"
+    signed_dns.add(
+        ".",
+        f"""
+        {domain}. MX 10 {mx}.
+        {mx}. A {mx_ip}
+        _mta-sts.{domain}. TXT "v=STSv1; id=1"
+        mta-sts.{domain}. A {ip}
+        """,
+    )
+    delivery = await make_dane_delivery()
+    async with contextlib.AsyncExitStack() as stack:
+        if kind is not None:
+            server = HttpsServer(ip, pki.server_context(f"mta-sts.{domain}", kind))
+            server.response.body = b"this is not a policy\r\n"
+            await stack.enter_async_context(server)
+        rx = await stack.enter_async_context(Receiver(mx_ip, tls_context=pki.server_context(mx)))
+        facts = await delivery.run(job(domain, f"bob@{domain}"))
+        assert len(rx.messages) == 1  # delivered as without a policy
+    (session,) = sessions_of(domain, facts, datetime.now(UTC))
+    assert (session.policy_type, session.result_type) == ("sts", result)
+    assert facts[0].hop.tls_policy == "opportunistic"
