@@ -90,17 +90,27 @@ def _authenticator(records: Sequence[Tlsa], names: Sequence[str]) -> Authenticat
 
 
 async def dane_state(source: TlsaSource | None, host: MxHost) -> DaneState | None:
-    """The DANE requirement for ``host``; None when DANE does not apply to it."""
+    """The DANE requirement for ``host``; None when DANE does not apply to it.
+
+    RFC 7672 §2.2.2: when the host's addresses came through a (secure) CNAME, the TLSA records
+    are looked up first at the expanded name, then at the MX host name.
+    """
     if source is None or not host.is_secure:
         return None
-    name = tlsa_name(host.name)
-    answer = await source.lookup_tlsa(name)
-    if answer.status is Status.FAILED:
-        return DaneState(name, failure=f"DANE: TLSA lookup of {name} failed: {answer.reason}")
-    if answer.status is not Status.FOUND or not answer.is_secure or not answer.records:
-        return None
-    texts = tuple(str(record) for record in answer.records)
-    records = classify(answer.records)
+    bases = dict.fromkeys(n for n in (host.canonical_name, host.name) if n)
+    for base in bases:
+        name = tlsa_name(base)
+        answer = await source.lookup_tlsa(name)
+        if answer.status is Status.FAILED:
+            return DaneState(name, failure=f"DANE: TLSA lookup of {name} failed: {answer.reason}")
+        if answer.status is Status.FOUND and answer.is_secure and answer.records:
+            return _from_records(name, answer.records, host)
+    return None
+
+
+def _from_records(name: str, found: Sequence[TlsaRecord], host: MxHost) -> DaneState:
+    texts = tuple(str(record) for record in found)
+    records = classify(found)
     if not records.usable:
         return DaneState(name, is_tls_required=True, records=texts)
     # RFC 7672 §3.2.2: DANE-TA names are the MX host and, when the address lookup followed a

@@ -350,3 +350,27 @@ async def test_a_policy_that_could_not_be_used_is_reported_on_the_session(
     (session,) = sessions_of(domain, facts, datetime.now(UTC))
     assert (session.policy_type, session.result_type) == ("sts", result)
     assert facts[0].hop.tls_policy == "opportunistic"
+
+
+async def test_tlsa_at_the_cname_target_comes_first(
+    signed_dns: SignedDns, pki: TestPki, make_dane_delivery: DaneDeliveryFactory
+) -> None:
+    # RFC 7672 §2.2.2: the expanded name's TLSA RRset wins over the alias's.
+    alias, target = "mx.alias2.d18", "mx-real.alias2.d18"
+    tlsa = "3 1 1 " + spki_sha256(leaf_certificate(pki.cert_files(target)))
+    signed_dns.add(
+        ".",
+        f"""
+        alias2.d18. MX 10 {alias}.
+        {alias}. CNAME {target}.
+        {target}. A 127.0.18.28
+        _25._tcp.{target}. TLSA {tlsa}
+        _25._tcp.{alias}. TLSA 3 1 1 {WRONG_DIGEST}
+        """,
+    )
+    delivery = await make_dane_delivery()
+    async with Receiver("127.0.18.28", tls_context=pki.server_context(target)) as rx:
+        (fact,) = await delivery.run(job("alias2.d18", "bob@alias2.d18"))
+        assert fact.is_delivered, fact.text
+        assert len(rx.messages) == 1
+    assert fact.hop.dane_tlsa == "3 1 1"
