@@ -134,6 +134,7 @@ class Node:
             clock=self.clock,
             owner=owner,
             destinations=self.destinations,
+            count_tls_sessions=settings.tlsrpt.enabled,
         )
         self._build_webhooks(settings, master_key, owner)
         self.api_app = create_app(

@@ -58,8 +58,11 @@ class Engine:
         owner: str,
         rng: random.Random | None = None,
         destinations: DestinationSlots | None = None,
+        count_tls_sessions: bool = True,
     ) -> None:
         self._store = store
+        # TLS reporting (RFC 8460): count each job's sessions with its outcome ([tlsrpt]).
+        self._count_tls_sessions = count_tls_sessions
         self._attempt = attempt
         self._delivery = delivery
         self._retry = retry
@@ -226,7 +229,7 @@ class Engine:
         ]
         # TLS reporting counts the session once, with the first recipient's record.
         sessions = sessions_of(claimed.domain, facts, started_at)
-        if outcomes and sessions:
+        if outcomes and sessions and self._count_tls_sessions:
             outcomes[0] = replace(outcomes[0], tlsrpt=sessions)
         return outcomes
 

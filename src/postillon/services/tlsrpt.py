@@ -50,6 +50,8 @@ log = structlog.get_logger(__name__)
 
 # How long a claim keeps other nodes off a report: far longer than one send takes.
 CLAIM_HOLD = timedelta(minutes=15)
+# Days of counts kept: yesterday's report is built each day; a week leaves room to look back.
+KEEP_DAYS = 7
 
 
 class TxtSource(Protocol):
@@ -104,7 +106,8 @@ class TlsRptReporter:
         self._owner = owner
 
     async def run_once(self) -> list[Sent]:
-        """Send what is due for yesterday (UTC); returns what was done, per domain."""
+        """Send what is due for yesterday (UTC); returns what was done, per domain. Counts older
+        than :data:`KEEP_DAYS` days are deleted."""
         day = self._clock.now().date() - timedelta(days=1)
         counts = await self._tables.counts(day.isoformat())
         domains = sorted({count.session.policy_domain for count in counts})
@@ -127,6 +130,7 @@ class TlsRptReporter:
             )
             if claimed:
                 done.append(await self._send(meta, counts, day))
+        await self._tables.forget_before((day - timedelta(days=KEEP_DAYS)).isoformat())
         return done
 
     async def _send(self, meta: ReportMeta, counts: Sequence[TlsRptCount], day: date) -> Sent:

@@ -213,6 +213,15 @@ class SqlTlsRpt:
                 hold=hold,
             )
 
+    async def forget_before(self, day: str) -> int:
+        """Delete counts and report rows of days before ``day``; how many count rows went."""
+        async with self._engines.writer.begin() as connection:
+            gone = await connection.execute(
+                sa.delete(tlsrpt_counts).where(tlsrpt_counts.c.day < day)
+            )
+            await connection.execute(sa.delete(tlsrpt_reports).where(tlsrpt_reports.c.day < day))
+            return int(gone.rowcount or 0)
+
     async def finish(
         self, *, day: str, policy_domain: str, owner: str, now: datetime, error: str | None
     ) -> None:

@@ -1,6 +1,7 @@
 """The engine end to end with DANE: a node with ``[dns] dnssec = true`` on the validating
-resolver delivers a job over DANE, records the policy in the attempt rows, and counts the job's
-session once for TLS reporting (not once per recipient), in the store."""
+resolver delivers a job over DANE, records the policy in the attempt rows, and (``[tlsrpt]``
+enabled) counts the job's session once for TLS reporting (not once per recipient), in the
+store."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from postillon.app import Node
 from postillon.clock import FakeClock
-from postillon.config.settings import DnsSettings
+from postillon.config.settings import DnsSettings, TlsRptSettings
 from postillon.queue.status import RecipientStatus
 from postillon.storage.tlsrpt_sql import SqlTlsRpt
 from tests.integration.dane.conftest import leaf_certificate, spki_sha256
@@ -31,8 +32,15 @@ async def test_the_engine_delivers_over_dane_and_counts_the_session_once(
     signed_dns.add(".", f"{domain}. MX 10 {mx}.\n{mx}. A {ip}\n_25._tcp.{mx}. TLSA {tlsa}")
     base = engine_settings(tmp_path / "queue.db", test_dns, pki)
     dns = DnsSettings(nameservers=(signed_dns.nameserver,), timeout_s=3.0, dnssec=True)
+    tlsrpt = TlsRptSettings(
+        enabled=True,
+        organization_name="Postillon Tests",
+        contact_info="mailto:postmaster@postillon.test",
+        from_domain="postillon.test",
+        account="acme",
+    )
     clock = FakeClock()
-    node = Node(base.model_copy(update={"dns": dns}), clock=clock)
+    node = Node(base.model_copy(update={"dns": dns, "tlsrpt": tlsrpt}), clock=clock)
     try:
         await node.migrate()
         account = await node.store.ensure_account("acme")

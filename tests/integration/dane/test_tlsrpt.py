@@ -12,7 +12,7 @@ import email
 import gzip
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -143,8 +143,9 @@ async def test_a_days_sessions_make_one_valid_report_sent_once_from_two_nodes(
     assert [f.is_delivered for f in facts] == [True, True, False]
     started = world.clock.now()
     sessions = [s for fact in facts for s in sessions_of(DOMAIN, [fact], started)]
+    old = replace(sessions[0], day="2026-01-01")  # long past: forgotten after the pass
     async with world.store.engines.writer.begin() as connection:
-        await count_sessions(connection, sessions)
+        await count_sessions(connection, [*sessions, old])
 
     next_day = FakeClock(
         datetime.combine(started.date() + timedelta(days=1), datetime.min.time(), UTC)
@@ -162,6 +163,8 @@ async def test_a_days_sessions_make_one_valid_report_sent_once_from_two_nodes(
         again = await node1.run_once()
     assert sorted(len(x) for x in (first, second)) == [0, 1]  # one node claimed the day
     assert again == []
+    assert await SqlTlsRpt(world.store.engines).counts("2026-01-01") == []
+    assert len(await SqlTlsRpt(world.store.engines).counts(started.date().isoformat())) == 2
     (sent,) = first + second
     assert sent.errors == ()
     assert set(sent.delivered_to) == {f"https://{REPORT_HOST}/tlsrpt", f"mailto:{MAILTO}"}
