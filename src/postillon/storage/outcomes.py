@@ -28,6 +28,8 @@ from postillon.storage.records import (
 from postillon.storage.schema import attempts, messages, recipients
 from postillon.storage.tlsrpt_sql import count_sessions
 
+# The event a recipient's complaint (feedback loop, or the sandbox's complained@) announces.
+COMPLAINED_EVENT = "email.complained"
 # Recipient columns an outcome may change.
 _MUTABLE = (
     "status",
@@ -201,6 +203,18 @@ async def record_outcomes(
                 recipient_id=row.id,
             )
         )
+        if outcome.complained:
+            event_rows.append(
+                event_row(
+                    make_id=make_id,
+                    now=now,
+                    account_id=row.account_id,
+                    type=COMPLAINED_EVENT,
+                    payload=_payload(row, outcome, values["attempts"]),
+                    message_id=row.message_id,
+                    recipient_id=row.id,
+                )
+            )
         if outcome.suppress and outcome.status is RecipientStatus.BOUNCED:
             reason = outcome.attempt.reply_text if outcome.attempt else ""
             await suppression_list.add(

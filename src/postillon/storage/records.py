@@ -161,6 +161,7 @@ class RecipientOutcome:
     # The sessions this attempt ran (hosts refused on TLS grounds, then the last), counted for
     # TLS reporting in the same commit; set on one recipient per job (sessions carry the job).
     tlsrpt: tuple[TlsRptSession, ...] = ()
+    complained: bool = False  # also announce a complaint (email.complained) after delivery
 
 
 @dataclass(frozen=True)
