@@ -34,6 +34,7 @@ from postillon.delivery.attempt import Attempt, DeliveryConnection
 from postillon.delivery.dial import smtp_dialer
 from postillon.delivery.job import DeliveryJob, JobRecipient, RecipientFacts
 from postillon.delivery.pool import ConnectionPool
+from postillon.dns.destinations import DestinationFilter
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
@@ -42,6 +43,7 @@ from postillon.policy.fetch import PolicyFetcher
 from postillon.policy.store import MemoryPolicyStore
 from tests.support.certs import CertFiles, TestPki
 from tests.support.dnssec_dns import SignedDns
+from tests.support.fixtures import LOOPBACK_DESTINATIONS
 
 HELO_NAME = "mta.postillon.test"
 MAIL_FROM = "sender@postillon.test"
@@ -71,6 +73,7 @@ def settings_for(signed_dns: SignedDns, pki: TestPki) -> Settings:
         tls=TlsSettings(ca_file=pki.ca_pem_path),
         delivery=DeliverySettings(
             helo_name=HELO_NAME,
+            allow_private_destinations=LOOPBACK_DESTINATIONS,  # test MX hosts on 127.0.18.x
             timeouts=SmtpTimeouts(
                 connect_s=t,
                 greeting_s=t,
@@ -119,7 +122,10 @@ async def make_dane_delivery(
         clock = FakeClock(datetime.now(UTC))
         resolver = Resolver(settings.dns, clock)
         router = MxRouter(
-            resolver, LocalIdentity.from_settings(settings.delivery), random.Random(0)
+            resolver,
+            LocalIdentity.from_settings(settings.delivery),
+            random.Random(0),
+            DestinationFilter.from_settings(settings.delivery),
         )
         fetcher = PolicyFetcher(resolver, settings=settings.mta_sts, tls=settings.tls)
         policies = PolicyCache(txt=resolver, source=fetcher, store=MemoryPolicyStore(), clock=clock)
