@@ -111,10 +111,7 @@ def init(config: Path | None, account: str | None) -> None:
     print what to do next. Safe to run again: it creates only what is missing."""
     path = find_config(config, os.environ, Path.cwd()) or Path.cwd() / DEFAULT_CONFIG_NAME
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as starter:  # "x": never over a file
-            starter.write(STARTER_TOML)
-        click.echo(f"config: {path} (a starter: every setting commented out)")
+        _write_starter(path)
     settings = _settings(path)
 
     async def run() -> None:
@@ -139,6 +136,19 @@ def init(config: Path | None, account: str | None) -> None:
         click.echo(line)
 
 
+def _write_starter(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with path.open("x", encoding="utf-8") as starter:  # "x": never over a file
+                starter.write(STARTER_TOML)
+        except FileExistsError:
+            return  # written meanwhile by someone else: theirs stands
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from exc
+    click.echo(f"config: {path} (a starter: every setting commented out)")
+
+
 def _first_key(settings: Settings, account: str) -> None:
     """A first key for ``account``, printed once; none when it has an active key already
     (init run again must not mint a key per run)."""
@@ -157,8 +167,8 @@ def _first_key(settings: Settings, account: str) -> None:
         )
         return
     info, token = created
-    click.echo(f"API key for account {account} (shown only once, store it now): {token}")
-    click.echo(f"  key {info.id} ({info.prefix}...); in the shell: export KEY={token}")
+    click.echo(f"API key {info.id} for account {account}, shown only this once (store it now):")
+    click.echo(f"  export KEY={token}")
 
 
 def next_steps(settings: Settings) -> list[str]:

@@ -50,8 +50,10 @@ def test_init_writes_a_starter_config_and_a_first_key(
     config = tmp_path / "postillon.toml"
     assert config.read_text() == STARTER_TOML
     assert f"config: {config} (a starter" in first.output
-    token = next(word for word in first.stdout.split() if word.startswith("pst_"))
-    assert f"export KEY={token}" in first.stdout
+    [line] = [line for line in first.stdout.splitlines() if "export KEY=" in line]
+    token = line.split("export KEY=", 1)[1]
+    assert token.startswith("pst_")
+    assert first.stdout.count(token) == 1  # printed once, never again
     assert _account_of(config, token) == "acme"
     assert (tmp_path / "var" / "postillon.db").exists()
     # Run again: the config is kept, no second key is minted, nothing is printed twice.
@@ -100,3 +102,14 @@ def test_the_starter_config_loads_as_the_defaults(tmp_path: Path) -> None:
         update={"storage": load_settings(config, {}).storage}
     )
     assert load_settings(config, {}).storage.data_dir == tmp_path / "var"
+
+
+def test_init_says_why_it_cannot_write_the_starter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("not a folder")
+    result = CliRunner().invoke(cli, ["init", "--config", str(tmp_path / "file" / "p.toml")])
+
+    assert result.exit_code == 1
+    assert f"cannot write {tmp_path / 'file' / 'p.toml'}" in result.output
