@@ -121,6 +121,8 @@ class Node:
             owner=owner,
             destinations=self.destinations,
         )
+        # Mail accepted, retried or cancelled on this node is looked at by its engine at once.
+        self.store.engines.due.subscribe(self.engine.wake)
         self._build_webhooks(settings, master_key, owner)
         self.api_app = create_app(
             self.services,

@@ -4,9 +4,11 @@ transaction.
 Owns the ``idempotency_keys`` queries and the ingest path the send service uses: look the key
 up (a fresh row is a replay: nothing is written), store the messages (storage/ingest.py), set
 each message's envelope sender from its new id (``mail_from(index, id)``), and store the key
-with the answer, all in one commit. Two requests racing with one key: on SQLite the writer's
-BEGIN IMMEDIATE serialises them; on PostgreSQL the second insert of the key violates its
-primary key, the transaction rolls back (its messages with it) and the first answer is read.
+with the answer, all in one unit of the grouped ingest commit (Transactions.ingest), so the key
+and its messages are durable together. Two requests racing with one key: units run one after
+another on the writer's connection, so the second sees the first's row (committed or in the
+same group) and replays it; between PostgreSQL nodes the second insert of the key violates its
+primary key, its savepoint rolls back (its messages with it) and the first answer is read.
 It must not decide whether a replay conflicts (services/sending.py compares fingerprints).
 """
 
@@ -79,7 +81,7 @@ class SqlIngest:
         use of the key returns as ``replay`` and nothing is written. Raises StorageError as
         :meth:`SqlStore.enqueue_many` does."""
         try:
-            async with self._tx.write() as connection:
+            async with self._tx.ingest() as connection:
                 if idempotency is not None:
                     replay = await _fresh(connection, idempotency)
                     if replay is not None:
@@ -97,7 +99,8 @@ class SqlIngest:
                 response = respond(results)
                 if idempotency is not None:
                     await _remember(connection, idempotency, response, now)
-                return IngestOutcome(response=response)
+            self._tx.engines.due.fire()
+            return IngestOutcome(response=response)
         except sa_exc.IntegrityError:
             if idempotency is None:
                 raise
