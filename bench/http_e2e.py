@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -86,7 +87,14 @@ def run_ab(served: Served, path: str, body: Path, requests: int, concurrency: in
 
 
 def throughput(
-    served: Served, sink: Sink, work: Path, n: int, c: int, *, batch: bool
+    served: Served,
+    sink: Sink,
+    work: Path,
+    n: int,
+    c: int,
+    *,
+    batch: bool,
+    profile: Path | None = None,
 ) -> dict[str, float]:
     sink.clear()
     if batch:
@@ -97,10 +105,22 @@ def throughput(
     file = work / "body.json"
     file.write_text(json.dumps(body))
     total = requests * (BATCH if batch else 1)
+    spy = None
+    if profile is not None:  # py-spy (pip) samples the server while it works
+        spy = subprocess.Popen(
+            ["py-spy", "record", "-f", "raw", "-r", "200", "--idle", "--threads"]
+            + ["-o", str(profile), "-p", str(served.proc.pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)
     cpu0, t0 = served.cpu_s(), time.perf_counter()
     ingest_s = run_ab(served, path, file, requests, conc)
     done = sink.wait_for(total, PHASE_TIMEOUT_S)
     cpu = served.cpu_s() - cpu0
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
     return {
         "e2e": total / (done - t0),
         "ingest": total / ingest_s,
@@ -144,7 +164,15 @@ def run_backend(backend: str, args: argparse.Namespace, work: Path) -> dict[str,
             except TimeoutError:
                 print((work / f"serve-{backend}.log").read_text()[-4000:])
                 raise
-            single = throughput(served, sink, work, args.messages, args.concurrency, batch=False)
+            single = throughput(
+                served,
+                sink,
+                work,
+                args.messages,
+                args.concurrency,
+                batch=False,
+                profile=args.py_spy,
+            )
             batch = throughput(served, sink, work, args.messages, args.concurrency, batch=True)
             med, p99 = latency(served, sink, args.latency)
         finally:
@@ -211,6 +239,9 @@ def main() -> None:
         default=Path(os.environ.get("POSTILLON_PEER_BENCH", PEER_DEFAULT)),
     )
     parser.add_argument("--no-postfix", action="store_true")
+    parser.add_argument(
+        "--py-spy", type=Path, help="profile the single sends into this file (py-spy raw)"
+    )
     args = parser.parse_args()
     ours = {}
     for backend in args.backends.split(","):
