@@ -108,8 +108,10 @@ def throughput(
     spy = None
     if profile is not None:  # py-spy (pip) samples the server while it works
         spy = subprocess.Popen(
-            ["py-spy", "record", "-f", "raw", "-r", "200", "--idle", "--threads"]
-            + ["-o", str(profile), "-p", str(served.proc.pid)],
+            [
+                *("py-spy", "record", "-f", "raw", "-r", "200", "--idle", "--threads"),
+                *("-o", str(profile), "-p", str(served.proc.pid)),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
