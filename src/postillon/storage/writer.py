@@ -161,7 +161,11 @@ class WriteQueue:
 
     async def _run_unit(self, connection: AsyncConnection, item: _Unit) -> bool:
         """Lend the connection to one unit inside a savepoint; True if it is to be kept."""
-        savepoint = await connection.begin_nested()
+        try:
+            savepoint = await connection.begin_nested()
+        except BaseException as error:
+            _fail(item.granted, error)  # its caller must not wait for a turn that never comes
+            raise
         item.granted.set_result(connection)
         try:
             ok = await asyncio.shield(item.finished)
