@@ -14,6 +14,7 @@ from typing import Any
 
 from postillon.queue.bounce import BounceClass
 from postillon.queue.status import RecipientStatus
+from postillon.queue.stream import DEFAULT_STREAM, Stream
 
 JsonObject = Mapping[str, Any]
 
@@ -58,6 +59,7 @@ class NewMessage:
     tags: tuple[str, ...] = ()
     metadata: JsonObject = field(default_factory=dict)
     scheduled_at: datetime | None = None
+    stream: Stream = DEFAULT_STREAM
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class ClaimedJob:
     created_at: datetime
     recipients: tuple[ClaimedRecipient, ...]
     lease_until: datetime
+    stream_rank: int = 0  # its message's stream (queue/stream.py): 0 goes first
 
 
 @dataclass(frozen=True)
