@@ -28,6 +28,8 @@ from pydantic import (
     Tag,
 )
 
+from postillon.queue.stream import DEFAULT_STREAM, Stream
+
 # Tags are filter keys, not prose: a short, URL-safe alphabet keeps them unambiguous in a query.
 TAG_PATTERN = r"^[A-Za-z0-9_.:=/-]{1,100}$"
 MAX_TAGS = 20
@@ -164,4 +166,9 @@ class SendEmailBody(_Strict):
     )
     scheduled_at: Rfc3339 | None = Field(
         default=None, description="RFC 3339; the first attempt waits until then."
+    )
+    stream: Stream = Field(
+        default=DEFAULT_STREAM,
+        description="transactional (default) or broadcast: an account's transactional mail "
+        "is sent before its broadcast mail.",
     )

@@ -33,6 +33,7 @@ from postillon.message.errors import InvalidMessageError, ValidationProblem
 from postillon.message.model import OutgoingEmail
 from postillon.message.validate import validate
 from postillon.queue.status import RecipientStatus
+from postillon.queue.stream import DEFAULT_STREAM, Stream
 from postillon.services.errors import DomainNotVerifiedError, NotFoundError
 from postillon.services.idempotency import IDEMPOTENCY_TTL, idempotency_key, replayed
 from postillon.services.signers import SignerCache
@@ -74,6 +75,7 @@ class SendRequest:
     tags: tuple[str, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
     scheduled_at: datetime | None = None
+    stream: Stream = DEFAULT_STREAM
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,7 @@ class SendService:
             tags=request.tags,
             metadata=dict(request.metadata),
             scheduled_at=request.scheduled_at,
+            stream=request.stream,
         )
         return domain, message
 

@@ -198,6 +198,7 @@ class MessageView:
     scheduled_at: datetime | None
     recipients: tuple[RecipientView, ...]
     body: bytes | None = None
+    stream: Stream = DEFAULT_STREAM
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ class MessageFilter:
     sender: str | None = None  # in the envelope sender or the From header, any case
     subject: str | None = None  # in the subject, any case
     header_message_id: str | None = None  # the Message-ID, with or without its angle brackets
+    stream: Stream | None = None
 
 
 @dataclass(frozen=True)
