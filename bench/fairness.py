@@ -138,9 +138,10 @@ def a_alone(served: Served, sink: Sink, work: Path, backlog: int) -> float:
 
 
 def a_with_b(
-    served: Served, tenant: Served, a_sink: Sink, b_sink: Sink, work: Path, args: Any
+    served: Served, tenant: Served, sinks: tuple[Sink, Sink], work: Path, args: Any
 ) -> dict[str, Any]:
     """A's backlog again; B probes once A's backlog is all accepted."""
+    a_sink, b_sink = sinks
     a_sink.clear()
     b_sink.clear()
     t0 = time.perf_counter()
@@ -197,7 +198,7 @@ def run_backend(backend: str, args: argparse.Namespace, work: Path) -> None:
                 print((work / f"serve-{backend}.log").read_text()[-4000:])
                 raise
             alone = a_alone(served, a_sink, work, args.backlog)
-            shared = a_with_b(served, tenant, a_sink, b_sink, work, args)
+            shared = a_with_b(served, tenant, (a_sink, b_sink), work, args)
         finally:
             served.stop()
     finally:
