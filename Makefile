@@ -18,9 +18,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-## run: start the service on the embedded SQLite default
+## run: start the service on the embedded SQLite default (state in ./var); it prints the
+## three lines to type next (CLI on PATH, dashboard URL, first key)
 run: $(VENV)/.installed
-	mkdir -p var
 	$(BIN)/postillon serve
 
 ## debs: Debian packages the tests need (Postfix without its daemon, knot for test zones)

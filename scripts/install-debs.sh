@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, only those missing.
+# systemd brings systemd-analyze, which checks the unit in deploy/; curl runs the README walkthrough.
 # Postfix is installed with "No configuration" so no system mail daemon starts and grabs port 25:
 # the tests run Postfix's smtpd and smtp-sink themselves on 127.0.0.x.
 set -euo pipefail
-pkgs=(postfix knot knot-dnsutils chromium)
+pkgs=(postfix knot knot-dnsutils chromium systemd curl)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from postillon.api import ApiServer, create_app
+from postillon.api.operations import Operations, install_operations, metrics_app
 from postillon.api.rate_limit import RateLimit
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
@@ -29,14 +30,17 @@ from postillon.delivery.attempt import Attempt, DeliveryConnection
 from postillon.delivery.dial import smtp_dialer, source_address_picker
 from postillon.delivery.engine import Engine
 from postillon.delivery.pool import ConnectionPool
+from postillon.delivery.sandbox import SandboxRouting
 from postillon.dkim import MasterKey
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
+from postillon.metrics import Metrics
 from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
 from postillon.roles import Role
 from postillon.services.container import Services, load_master_key
+from postillon.storage.health_sql import queue_gauges, schema_problem
 from postillon.storage.limits import create_slots
 from postillon.storage.notify import create_listener
 from postillon.storage.policy_sql import SqlPolicyStore
@@ -76,7 +80,7 @@ class Node:
         self.clock = clock or SystemClock()
         ensure_sqlite_dir(settings.storage.url)
         self.store = SqlStore.from_url(settings.storage.url, self.clock)
-        master_key = load_master_key(settings.dkim)
+        master_key = load_master_key(settings.dkim, settings.master_key_path)
         self.services = Services.build(
             settings, self.store, None, self.clock, master_key=master_key
         )
@@ -111,18 +115,22 @@ class Node:
             source_address=source_address_picker(settings),
         )
         owner = node_owner()
+        self.metrics = Metrics()
         self.destinations = create_slots(settings.storage.url)
         self.engine = Engine(
             store=self.store,
-            attempt=self.attempt,
+            attempt=SandboxRouting(domain=settings.sandbox.domain, real=self.attempt),
             delivery=settings.delivery,
             retry=settings.retry,
             clock=self.clock,
             owner=owner,
             destinations=self.destinations,
+            metrics=self.metrics,
         )
         # Mail accepted, retried or cancelled on this node is looked at by its engine at once.
         self.store.engines.due.subscribe(self.engine.wake)
+        self._engine_task: asyncio.Task[None] | None = None
+        self.services.sending.on_accepted = self._accepted
         self._build_webhooks(settings, master_key, owner)
         self.api_app = create_app(
             self.services,
@@ -141,7 +149,40 @@ class Node:
                 settings=settings.dashboard,
             ),
         )
+        own_listener = bool(settings.metrics.listen)
+        install_operations(
+            self.api_app,
+            Operations(
+                readiness=self.readiness, metrics=None if own_listener else self.render_metrics
+            ),
+        )
         self.api = ApiServer(self.api_app, settings)
+        self.metrics_server: ApiServer | None = None
+        if own_listener:
+            listen = settings.api.model_copy(update={"listen": settings.metrics.listen})
+            self.metrics_server = ApiServer(
+                metrics_app(self.render_metrics), settings.model_copy(update={"api": listen})
+            )
+
+    def _accepted(self, count: int) -> None:
+        """Count accepted messages and wake this node's engine (SQLite has no NOTIFY)."""
+        self.metrics.accepted.inc(count)
+        self.engine.wake()
+
+    async def readiness(self) -> list[str]:
+        """What keeps this node from being ready (empty: ready): the store must answer with
+        every migration applied, and a node that delivers must have its loop running."""
+        problems = []
+        schema = await schema_problem(self.store.engines)
+        if schema is not None:
+            problems.append(schema)
+        if self.role.runs_delivery and (self._engine_task is None or self._engine_task.done()):
+            problems.append("the delivery loop is not running")
+        return problems
+
+    async def render_metrics(self) -> bytes:
+        """The Prometheus text, with the queue gauges read from the store now."""
+        return await self.metrics.render(lambda: queue_gauges(self.store.engines, self.clock.now()))
 
     def _build_webhooks(self, settings: Settings, master_key: MasterKey, owner: str) -> None:
         transactions = Transactions(self.store.engines, self.clock)
@@ -192,6 +233,8 @@ class Node:
             )
         if self.role.runs_api:
             await self.api.start()  # a listen address that cannot be bound stops startup here
+        if self.metrics_server is not None:
+            await self.metrics_server.start()
         listener = create_listener(self.settings.storage.url, on_notify=self.engine.wake)
         log.info(
             "node.started",
@@ -207,12 +250,15 @@ class Node:
                 dispatcher = asyncio.create_task(
                     self.dispatcher.run(stop), name="webhook-dispatcher"
                 )
-                await self.engine.run(stop)
+                self._engine_task = asyncio.create_task(self.engine.run(stop), name="engine")
+                await self._engine_task
             else:
                 await stop.wait()
         finally:
             if self.role.runs_api:
                 await self.api.stop()  # no new requests; those in flight get a few seconds
+            if self.metrics_server is not None:
+                await self.metrics_server.stop()
             if dispatcher is not None:
                 await dispatcher  # it drains on the same stop
             await listener.close()
@@ -247,8 +293,16 @@ async def _every(
             log.exception("housekeeping.failed", work=getattr(work, "__qualname__", "?"))
 
 
-def ensure_sqlite_dir(url: str) -> None:
-    """Create the folder of a SQLite database file, so a fresh machine can start at once."""
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite ``url``; None for another backend or an in-memory database."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return Path(parsed.database)
+    return None
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite database file, so a fresh machine can start at once."""
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)

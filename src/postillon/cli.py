@@ -12,17 +12,22 @@ from typing import TypeVar
 
 import click
 import structlog
+from sqlalchemy.engine import make_url
 
-from postillon.app import Node, ensure_sqlite_dir
+from postillon.app import Node, ensure_sqlite_dir, sqlite_path
 from postillon.clock import SystemClock
 from postillon.config import Settings, load_settings
+from postillon.config.checks import config_warnings
+from postillon.config.loader import find_config
 from postillon.errors import ConfigError, PostillonError
+from postillon.logs import configure_logging
 from postillon.queue.status import RecipientStatus
 from postillon.roles import Role
-from postillon.services.container import Services
+from postillon.services.container import Services, load_master_key
 from postillon.services.domain_views import DomainStatus, DomainView
 from postillon.services.keys import ApiKeyInfo
 from postillon.services.users import DashboardUserInfo
+from postillon.storage.migrate import current_revision
 from postillon.storage.sql_store import SqlStore
 
 T = TypeVar("T")
@@ -30,24 +35,46 @@ T = TypeVar("T")
 config_option = click.option(
     "--config",
     type=click.Path(path_type=Path, dir_okay=False),
-    envvar="POSTILLON_CONFIG",
-    help="TOML config file (POSTILLON_CONFIG).",
+    help="TOML config file (else POSTILLON_CONFIG, else ./postillon.toml if present).",
 )
 
 
 def _settings(config: Path | None) -> Settings:
     try:
-        return load_settings(config, os.environ)
+        return load_settings(find_config(config, os.environ, Path.cwd()), os.environ)
     except ConfigError as exc:
         raise click.ClickException(f"bad config: {exc}") from exc
 
 
+def _refuse_missing_database(settings: Settings) -> None:
+    """A command run from the wrong folder must not create an empty database and report an
+    empty queue: it says where it looked instead."""
+    path = sqlite_path(settings.storage.url)
+    if path is not None and not path.exists():
+        raise click.ClickException(
+            f"no database at {path}: start `postillon serve` (or run `postillon init`) first,"
+            " or point this command at the service's config (--config, POSTILLON_CONFIG,"
+            " ./postillon.toml) or data directory (POSTILLON_HOME)"
+        )
+
+
+def _redacted(url: str) -> str:
+    """The database URL without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _with_store(settings: Settings, work: Callable[[SqlStore], Awaitable[T]]) -> T:
+    _refuse_missing_database(settings)
+
     async def run() -> T:
-        ensure_sqlite_dir(settings.storage.url)
         store = SqlStore.from_url(settings.storage.url, SystemClock())
         try:
-            await store.migrate()
+            if await current_revision(store.engines.writer) is None:
+                raise click.ClickException(
+                    f"{_redacted(settings.storage.url)} holds no postillon schema: start"
+                    " `postillon serve` (or run `postillon init`) on it first"
+                )
+            await store.migrate()  # an older schema is brought up to date, as serve would
             return await work(store)
         finally:
             await store.close()
@@ -67,8 +94,49 @@ def cli() -> None:
 @cli.command("check-config")
 @config_option
 def check_config(config: Path | None) -> None:
-    """Load the settings and print them as the service would see them."""
-    click.echo(_settings(config).model_dump_json(indent=2))
+    """Load the settings and print them as the service would see them, then warnings (on
+    stderr) about what a deployment should still set."""
+    settings = _settings(config)
+    click.echo(settings.model_dump_json(indent=2))
+    for warning in config_warnings(settings):
+        click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command()
+@config_option
+def init(config: Path | None) -> None:
+    """Create the data directory, the database (migrated) and the DKIM master key, then print
+    what to do next. Safe to run again: it creates only what is missing."""
+    settings = _settings(config)
+
+    async def run() -> None:
+        ensure_sqlite_dir(settings.storage.url)
+        node_store = SqlStore.from_url(settings.storage.url, SystemClock())
+        try:
+            await node_store.migrate()
+        finally:
+            await node_store.close()
+
+    try:
+        asyncio.run(run())
+        load_master_key(settings.dkim, settings.master_key_path)
+    except PostillonError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"database: {settings.storage.url}")
+    if settings.dkim.master_key is None:
+        click.echo(f"DKIM master key: {settings.master_key_path} (back it up)")
+    for line in next_steps(settings):
+        click.echo(line)
+
+
+def next_steps(settings: Settings) -> list[str]:
+    """The three lines a new user needs after the service starts."""
+    host, _, port = settings.api.listen.rpartition(":")
+    return [
+        "next: source .venv/bin/activate   # puts `postillon` on PATH (or use .venv/bin/postillon)",
+        f"      dashboard: http://{host}:{port}/dashboard   API docs: http://{host}:{port}/docs",
+        "      first key: postillon keys create --account acme",
+    ]
 
 
 @cli.command()
@@ -83,9 +151,9 @@ def check_config(config: Path | None) -> None:
 def serve(config: Path | None, role: str) -> None:
     """Run the service until SIGTERM or SIGINT (in-flight transactions are drained)."""
     settings = _settings(config)
-    structlog.configure(
-        processors=[structlog.processors.TimeStamper(fmt="iso"), structlog.dev.ConsoleRenderer()]
-    )
+    configure_logging(is_terminal=sys.stdout.isatty())
+    for warning in config_warnings(settings):
+        structlog.get_logger("postillon.config").warning("config.warning", detail=warning)
     try:
         asyncio.run(_serve(settings, Role(role)))
     except PostillonError as exc:
@@ -99,6 +167,9 @@ async def _serve(settings: Settings, role: Role) -> None:
         loop.add_signal_handler(sig, stop.set)
     node = Node(settings, role=role)
     click.echo(f"postillon serving (storage {settings.storage.url}); SIGTERM stops it", err=True)
+    if role.runs_api and sys.stderr.isatty():  # a person at a terminal (make run), not an init
+        for line in next_steps(settings):
+            click.echo(line, err=True)
     await node.run(stop)
 
 

@@ -9,20 +9,47 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class StorageSettings(_Section):
-    """Where the queue lives: ``sqlite:///path`` (default) or ``postgresql://...``."""
+# The data directory when neither the config nor POSTILLON_HOME names one (the loader makes it
+# absolute: next to the config file, else in the working directory).
+DEFAULT_DATA_DIR = Path("var")
+SQLITE_FILE = "postillon.db"
+MASTER_KEY_FILE = "dkim-master.key"
 
-    url: str = "sqlite:///var/postillon.db"
+
+class StorageSettings(_Section):
+    """Where state lives: ``data_dir`` (the SQLite file and the DKIM master key by default) and
+    the queue, ``sqlite:///path`` (default ``<data_dir>/postillon.db``) or ``postgresql://...``."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    url: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _url_defaults_to_data_dir(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("url"):
+            data_dir = Path(data.get("data_dir") or DEFAULT_DATA_DIR)
+            data = {**data, "url": f"sqlite:///{data_dir / SQLITE_FILE}"}
+        return data
+
+
+def check_listen(value: str) -> str:
+    """``host:port`` (IPv6 as ``[::1]:8025``), checked at load so a typo stops the start."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host.strip("[]") or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port (IPv6 as [addr]:port)")
+    return value
 
 
 class ApiSettings(_Section):
@@ -33,6 +60,11 @@ class ApiSettings(_Section):
     # Per API key: sustained requests per second and the burst allowed at once (429 beyond).
     rate_per_s: float = Field(default=10.0, gt=0)
     rate_burst: int = Field(default=50, ge=1)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        return check_listen(value)
 
 
 class DnsSettings(_Section):
@@ -67,14 +99,27 @@ class SmtpTimeouts(_Section):
 
 
 class DeliverySettings(_Section):
-    """How postillon reaches MX hosts."""
+    """How postillon reaches MX hosts.
 
-    # Our name in EHLO and in loop detection; set it to the name the sending IPs' PTR records give.
+    ``bind_addresses`` are local addresses outbound connections bind to; ``spf_addresses`` are
+    the public addresses receivers see, which sender domains' SPF records authorize. Behind NAT
+    they differ; when ``spf_addresses`` is empty the bind addresses are taken as public. The
+    deprecated ``source_addresses`` sets both (it was one key for the two roles).
+    """
+
+    # Our name in EHLO, in loop detection and as the return-path MX host: a name whose A record
+    # and the sending IPs' PTR records agree (receivers refuse an EHLO that is not a FQDN).
+    # The loader defaults it to the machine's FQDN; built directly, the node name.
     helo_name: str = Field(default_factory=lambda: os.uname().nodename)
     smtp_port: int = Field(default=25, gt=0, lt=65536)
-    # Bind outbound connections to these (round robin); also the addresses our SPF authorizes.
+    # Local addresses to bind outbound connections to (round robin); empty: the kernel chooses.
+    bind_addresses: tuple[str, ...] = ()
+    # The public addresses our mail leaves from, authorized by the SPF records we ask customers
+    # to publish; empty: the bind addresses.
+    spf_addresses: tuple[str, ...] = ()
+    # Deprecated: sets both bind_addresses and spf_addresses when those are not set.
     source_addresses: tuple[str, ...] = ()
-    # Addresses that are us, besides source_addresses: an MX resolving here is a loop (5.4.6).
+    # Addresses that are us, besides the two lists above: an MX resolving here is a loop (5.4.6).
     own_addresses: tuple[str, ...] = ()
     max_rcpts_per_transaction: int = Field(default=100, gt=0)
     concurrency_per_destination: int = Field(default=10, gt=0)
@@ -90,6 +135,39 @@ class DeliverySettings(_Section):
     # On SIGTERM, how long in-flight transactions may take to finish before they are cut.
     drain_timeout_s: float = Field(default=30.0, gt=0)
     timeouts: SmtpTimeouts = SmtpTimeouts()
+
+    @field_validator("bind_addresses", "spf_addresses", "source_addresses", "own_addresses")
+    @classmethod
+    def _ip_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(text.strip() for text in value)
+        for text in cleaned:
+            try:
+                ipaddress.ip_address(text)
+            except ValueError:
+                raise ValueError(f"{text!r} is not an IP address") from None
+        return cleaned
+
+    @field_validator("helo_name")
+    @classmethod
+    def _helo_name_is_a_name(cls, value: str) -> str:
+        name = value.strip().rstrip(".")
+        if not name or any(not label or len(label) > 63 for label in name.split(".")):
+            raise ValueError(f"{value!r} is not a host name; set it to this MTA's FQDN")
+        return name
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_addresses_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("source_addresses"):
+            data = dict(data)
+            data.setdefault("bind_addresses", data["source_addresses"])
+            data.setdefault("spf_addresses", data["source_addresses"])
+        return data
+
+    @property
+    def public_addresses(self) -> tuple[str, ...]:
+        """The addresses SPF must authorize: ``spf_addresses``, else ``bind_addresses``."""
+        return self.spf_addresses or self.bind_addresses
 
 
 class RetrySettings(_Section):
@@ -120,7 +198,8 @@ class DkimSettings(_Section):
 
     # The base64 of 32 octets; when absent, ``master_key_file`` is read (created 0600 if new).
     master_key: str | None = Field(default=None, repr=False)
-    master_key_file: Path = Path("var/dkim-master.key")
+    # Default: dkim-master.key in ``[storage] data_dir``.
+    master_key_file: Path | None = None
     # Add an Ed25519 signature (RFC 8463) after the RSA one; needs a second published key.
     ed25519: bool = False
 
@@ -168,6 +247,36 @@ class DashboardSettings(_Section):
         return None if self.session_secret is None else session_secret_octets(self.session_secret)
 
 
+# RFC 2606 §2: ".invalid" is never delegated, so the simulator domain can never be resolved
+# nor collide with a real one.
+DEFAULT_SANDBOX_DOMAIN = "simulator.postillon.invalid"
+
+
+class SandboxSettings(_Section):
+    """The simulator domain: mail to its addresses (delivered@, bounced@, deferred@,
+    complained@, suppressed@) goes through the queue, attempts and events with simulated
+    replies and never touches the network."""
+
+    domain: str = DEFAULT_SANDBOX_DOMAIN
+
+    @field_validator("domain")
+    @classmethod
+    def _lowercase(cls, value: str) -> str:
+        return value.strip().rstrip(".").lower()
+
+
+class MetricsSettings(_Section):
+    """Prometheus metrics at ``/metrics``: on the API listener, or on their own ``listen``."""
+
+    # "host:port" of a separate listener for /metrics; empty: served on the API listener.
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        return check_listen(value) if value else value
+
+
 class Settings(_Section):
     """All of postillon's settings."""
 
@@ -181,3 +290,10 @@ class Settings(_Section):
     webhooks: WebhookSettings = WebhookSettings()
     dkim: DkimSettings = DkimSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    sandbox: SandboxSettings = SandboxSettings()
+    metrics: MetricsSettings = MetricsSettings()
+
+    @property
+    def master_key_path(self) -> Path:
+        """The DKIM master key file: ``[dkim] master_key_file``, else in the data directory."""
+        return self.dkim.master_key_file or self.storage.data_dir / MASTER_KEY_FILE

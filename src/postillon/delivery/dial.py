@@ -1,6 +1,6 @@
 """How the engine opens SMTP sessions: our transport, with the settings of this node.
 
-Owns the choice of source address (round robin over ``delivery.source_addresses``) and the
+Owns the choice of source address (round robin over ``delivery.bind_addresses``) and the
 mapping of settings onto :meth:`SmtpConnection.open`. Must not decide which MX to dial.
 """
 
@@ -17,8 +17,8 @@ from postillon.transport.tls import TlsMode
 
 
 def source_address_picker(settings: Settings) -> Callable[[], str | None]:
-    """Round robin over the configured source addresses (None: let the kernel choose)."""
-    addresses = settings.delivery.source_addresses
+    """Round robin over the configured bind addresses (None: let the kernel choose)."""
+    addresses = settings.delivery.bind_addresses
     if not addresses:
         return lambda: None
     cycle = itertools.cycle(addresses)

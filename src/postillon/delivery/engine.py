@@ -23,11 +23,18 @@ import structlog
 
 from postillon.clock import Clock
 from postillon.config.settings import DeliverySettings, RetrySettings
-from postillon.delivery.attempt import Attempt
 from postillon.delivery.fair_slots import FairSlots
-from postillon.delivery.job import DeliveryJob, FactKind, Hop, JobRecipient, RecipientFacts
+from postillon.delivery.job import (
+    DeliveryJob,
+    FactKind,
+    Hop,
+    JobRecipient,
+    JobRunner,
+    RecipientFacts,
+)
 from postillon.delivery.recorder import OutcomeRecorder
 from postillon.delivery.verdicts import decide
+from postillon.metrics import Metrics
 from postillon.storage.claims import MAX_CLAIM
 from postillon.storage.limits import DestinationSlots, LocalSlots, destination_slot
 from postillon.storage.protocol import Store
@@ -57,14 +64,16 @@ class Engine:
         self,
         *,
         store: Store,
-        attempt: Attempt,
+        attempt: JobRunner,
         delivery: DeliverySettings,
         retry: RetrySettings,
         clock: Clock,
         owner: str,
         rng: random.Random | None = None,
         destinations: DestinationSlots | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._store = store
         self._attempt = attempt
         self._delivery = delivery
@@ -207,6 +216,7 @@ class Engine:
             self._unrecorded.release()
         self.jobs_done += 1
         for outcome in outcomes:
+            self._observe(outcome)
             log.info(
                 "delivery.outcome",
                 message_id=job.message_id,
@@ -215,6 +225,19 @@ class Engine:
                 mx=outcome.attempt.mx_host if outcome.attempt else None,
                 reply=outcome.attempt.reply_code if outcome.attempt else None,
             )
+
+    def _observe(self, outcome: RecipientOutcome) -> None:
+        record = outcome.attempt
+        if self._metrics is None or record is None:
+            return
+        self._metrics.attempt(
+            outcome=outcome.status.value,
+            bounce_class=outcome.bounce_class.value if outcome.bounce_class else None,
+            tls_used=record.tls_used,
+            tls_verified=bool(record.tls_verified),
+            mta_sts_mode=record.mta_sts_mode,
+            duration_s=record.duration_ms / 1000,
+        )
 
     def _lease_holds(self, key: tuple[str, str]) -> bool:
         until = self._leased_until.get(key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from postillon.transport.tls import TlsInfo
 
@@ -71,8 +72,19 @@ class RecipientFacts:
     hop: Hop
     duration_ms: int
     possible_duplicate: bool = False
+    # The recipient complained after delivery (the sandbox's complained@ address).
+    complained: bool = False
 
     @property
     def is_delivered(self) -> bool:
         """Whether the server took responsibility for the message (2xx to the final dot)."""
         return self.kind is FactKind.REPLY and self.code is not None and 200 <= self.code < 300
+
+
+class JobRunner(Protocol):
+    """What the engine runs per job: :class:`postillon.delivery.attempt.Attempt`, or the
+    sandbox routing in front of it."""
+
+    async def run(self, job: DeliveryJob) -> list[RecipientFacts]:
+        """One fact per recipient, in the job's order; never raises for delivery problems."""
+        ...

@@ -14,6 +14,7 @@ from postillon.delivery.job import FactKind, RecipientFacts
 from postillon.queue.decision import decide as decide_after_attempt
 from postillon.queue.outcome import FailureFacts, FailureKind, ReplyFacts, ReplyPhase, classify
 from postillon.queue.retry import Random
+from postillon.queue.status import RecipientStatus
 from postillon.storage.records import AttemptRecord, RecipientOutcome
 
 
@@ -44,6 +45,7 @@ def decide(
         bounce_class=decision.bounce_class,
         possible_duplicate=decision.possible_duplicate or facts.possible_duplicate,
         suppress=decision.suppress,
+        complained=facts.complained and decision.status is RecipientStatus.DELIVERED,
     )
 
 

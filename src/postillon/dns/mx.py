@@ -81,8 +81,9 @@ class LocalIdentity:
 
     @classmethod
     def from_settings(cls, delivery: DeliverySettings) -> LocalIdentity:
-        """Our EHLO name, ``own_addresses`` and ``source_addresses``."""
-        return cls.of(delivery.helo_name, (*delivery.own_addresses, *delivery.source_addresses))
+        """Our EHLO name, ``own_addresses``, ``bind_addresses`` and ``spf_addresses``."""
+        ours = (*delivery.own_addresses, *delivery.bind_addresses, *delivery.spf_addresses)
+        return cls.of(delivery.helo_name, ours)
 
     @classmethod
     def of(cls, helo_name: str, addresses: Iterable[str]) -> LocalIdentity:

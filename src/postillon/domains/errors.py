@@ -4,7 +4,7 @@ Neither is worth retrying as is: a name that is not a domain must be fixed by th
 and an SPF record with no address to authorize must be fixed by the operator.
 
     InvalidDomainError (PermanentError)   the customer's name is not a usable mail domain
-    NoSourceAddressesError (ConfigError)  delivery.source_addresses is empty or not IPs
+    NoSourceAddressesError (ConfigError)  delivery.spf_addresses is empty or not IPs
 """
 
 from __future__ import annotations
@@ -17,5 +17,5 @@ class InvalidDomainError(PermanentError):
 
 
 class NoSourceAddressesError(ConfigError):
-    """``delivery.source_addresses`` is empty or holds something that is not an IP address:
+    """``delivery.spf_addresses`` is empty or holds something that is not an IP address:
     without our sending addresses there is no SPF record to publish."""

@@ -17,9 +17,10 @@ brings bounces back to our MTA (``delivery.helo_name``). DMARC is only a suggest
 customer's own record always wins, and mail aligns under any relaxed policy.
 
 The SPF record ends in ``-all``: the return-path subdomain is used by postillon alone. It
-lists ``delivery.source_addresses`` (contiguous ones collapsed into networks); with none
-configured, the OS picks the source address and no SPF record can name it, so building the
-records raises :class:`NoSourceAddressesError`. Pure: no DNS.
+lists ``delivery.spf_addresses`` (else ``delivery.bind_addresses``; contiguous ones collapsed
+into networks). With neither configured it says ``a:<delivery.helo_name>``: the addresses our
+EHLO name resolves to, which a well-run MTA's name points at anyway (verification then checks
+those). Pure: no DNS.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ DMARC_LABEL = "_dmarc"
 # p=none: monitoring only, the one policy that never loses mail while a customer checks that
 # all their senders pass; adkim/aspf=r spell out the relaxed alignment our return path needs.
 SUGGESTED_DMARC = "v=DMARC1; p=none; adkim=r; aspf=r"
-SOURCE_ADDRESSES_KEY = "delivery.source_addresses"
+SOURCE_ADDRESSES_KEY = "delivery.spf_addresses"
 
 
 class RecordPurpose(enum.StrEnum):
@@ -101,8 +102,9 @@ def source_networks(
             v6.append(ipaddress.IPv6Network(address))
     if not v4 and not v6:
         raise NoSourceAddressesError(
-            f"{SOURCE_ADDRESSES_KEY} is empty: without the addresses postillon sends from, "
-            "no SPF record can authorize them; list them in the config"
+            f"{SOURCE_ADDRESSES_KEY} is empty and delivery.helo_name resolves to no address: "
+            "without the public addresses postillon sends from, no SPF record can authorize "
+            "them; list them in [delivery] spf_addresses"
         )
     return (*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6))
 
@@ -131,16 +133,16 @@ def required_records(
 
     ``key_record`` is the DKIM key record text (``SigningKey.txt_record()``). Raises
     :class:`InvalidDomainError` for a bad domain and :class:`NoSourceAddressesError` when
-    ``delivery.source_addresses`` is empty or invalid.
+    ``delivery.spf_addresses`` (or ``bind_addresses``) holds something that is not an IP.
     """
     name = normalize_domain(domain)
     return_path = return_path_domain(name)
     bounce_host = delivery.helo_name.strip().rstrip(".").lower()
+    addresses = delivery.public_addresses
+    spf = spf_value(addresses) if addresses else f"v=spf1 a:{bounce_host} -all"
     return (
         _txt(RecordPurpose.DKIM, record_name(selector, name), key_record, is_required=True),
-        _txt(
-            RecordPurpose.SPF, return_path, spf_value(delivery.source_addresses), is_required=True
-        ),
+        _txt(RecordPurpose.SPF, return_path, spf, is_required=True),
         DnsRecordSpec(
             RecordPurpose.RETURN_PATH,
             RecordKind.MX,

@@ -29,6 +29,11 @@ DMARC_POLICIES = frozenset({"none", "quarantine", "reject"})
 # RFC 7489 §6.4: dmarc-version = "v" *WSP "=" *WSP "DMARC1", and it must come first (§6.6.3:
 # other records are discarded).
 _DMARC_VERSION = re.compile(r"v[ \t]*=[ \t]*DMARC1[ \t]*(;|$)")
+# What the SPF check says when postillon knows none of its own public addresses.
+NO_ADDRESS_PROBLEM = (
+    "this postillon has no public sending address to check SPF against: its operator must set"
+    " [delivery] spf_addresses, or give [delivery] helo_name an A/AAAA record"
+)
 # How much of a wrong key a problem quotes: enough to recognise it, not a wall of base64.
 KEY_EXCERPT_CHARS = 24
 
@@ -73,11 +78,14 @@ async def verify_domain(
     """Check every record of ``specs`` (from :func:`required_records`) through ``lookup``;
     ``source_addresses`` are the addresses the SPF record must authorize.
 
-    Raises :class:`NoSourceAddressesError` when ``source_addresses`` is empty or not IPs (an
-    SPF record authorizing nothing would otherwise look verified).
+    With no address (none configured and ``a:<helo_name>`` resolving to nothing) the SPF record
+    cannot be checked and is a mismatch naming what the operator must set: an SPF record
+    authorizing nothing must never look verified. Raises :class:`NoSourceAddressesError` when
+    an address is not an IP.
     """
     addresses = tuple(source_addresses)
-    source_networks(addresses)
+    if addresses:
+        source_networks(addresses)
     results = await asyncio.gather(*(_check(lookup, spec, addresses) for spec in specs))
     policy = next((p for _, p in results if p is not None), None)
     return DomainCheck(tuple(check for check, _ in results), policy)
@@ -143,6 +151,8 @@ def dkim_key_problem(expected: str, published: str) -> str | None:
 async def _check_spf(
     lookup: DnsLookup, spec: DnsRecordSpec, found: tuple[str, ...], addresses: tuple[str, ...]
 ) -> RecordCheck:
+    if not addresses:
+        return RecordCheck(spec, CheckStatus.MISMATCH, found, NO_ADDRESS_PROBLEM)
     records = [text for text in found if is_spf_record(text)]
     if not records:
         return RecordCheck(spec, CheckStatus.MISSING, found, f"no SPF record at {spec.name}")

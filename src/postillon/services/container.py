@@ -10,6 +10,7 @@ It must not start tasks (the composition root schedules :meth:`DomainService.rec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from postillon.clock import Clock
 from postillon.config.settings import DkimSettings, Settings
@@ -33,13 +34,14 @@ from postillon.storage.suppressions_sql import SqlSuppressions
 from postillon.storage.transactions import Transactions
 
 
-def load_master_key(dkim: DkimSettings) -> MasterKey:
-    """``[dkim] master_key`` if set, else the key file (created 0600 with a new key if
-    absent, its folder too). Raises MasterKeyError (a ConfigError) when malformed."""
+def load_master_key(dkim: DkimSettings, key_file: Path) -> MasterKey:
+    """``[dkim] master_key`` if set, else ``key_file`` (``Settings.master_key_path``; created
+    0600 with a new key if absent, its folder too). Raises MasterKeyError (a ConfigError) when
+    malformed."""
     if dkim.master_key is not None:
         return master_key_from_text(dkim.master_key, "dkim.master_key")
-    dkim.master_key_file.parent.mkdir(parents=True, exist_ok=True)
-    return load_or_create_master_key(dkim.master_key_file)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    return load_or_create_master_key(key_file)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class Services:
         # same file would only contend for the write lock.
         engines = shared if isinstance(shared, Engines) else create_engines(settings.storage.url)
         transactions = Transactions(engines, clock)
-        master = master_key or load_master_key(settings.dkim)
+        master = master_key or load_master_key(settings.dkim, settings.master_key_path)
         domain_rows = SqlDomains(transactions)
         lookup = resolver or Resolver(
             settings.dns.model_copy(update={"cache_max_entries": 0}), clock
@@ -97,6 +99,7 @@ class Services:
                 signers=signers,
                 api=settings.api,
                 clock=clock,
+                sandbox_domain=settings.sandbox.domain,
             ),
             suppressions=SuppressionService(store, SqlSuppressions(transactions)),
             users=DashboardUserService(SqlDashboardUsers(transactions), clock),

@@ -28,6 +28,7 @@ from postillon.dkim import (
     seal_private_key,
     split_txt,
 )
+from postillon.dns.records import RecordType
 from postillon.domains import (
     CheckStatus,
     DnsLookup,
@@ -56,6 +57,9 @@ from postillon.storage.tenant_records import (
     KeyStatus,
     NewDkimKey,
 )
+
+# The records of helo_name that an ``a:`` SPF mechanism authorizes (RFC 7208 §5.3).
+_ADDRESS_TYPES = (RecordType.A, RecordType.AAAA)
 
 RandomBytes = Callable[[int], bytes]
 KeyFactory = Callable[[], SigningKey]
@@ -95,24 +99,34 @@ class DomainService:
     async def add(self, account: Account, name: str) -> DomainView:
         """Add ``name`` with a new key (RSA-2048, and Ed25519 when configured); the view lists
         the records to publish, all pending. Raises InvalidDomainError (422),
-        NoSourceAddressesError (no SPF possible: a configuration error), DomainExistsError."""
+        NoSourceAddressesError (an SPF address that is not an IP; settings loaded by the
+        loader never hold one), DomainExistsError."""
         domain = normalize_domain(name)
         keys = [self._new_key(domain, self._rsa_keys())]
         if self._dkim.ed25519:
             keys.append(self._new_key(domain, generate_ed25519_key()))
-        # Build the records before storing: a configuration that cannot publish SPF fails here.
+        # Build the records before storing: records that cannot be built fail here.
         _specs(domain, [], self._delivery, pending=keys)
         record = await self._domains.add(account.id, domain, DomainStatus.PENDING.value, keys)
         if record is None:
             raise DomainExistsError(f"the domain {domain} exists already")
         return self._view(record)
 
+    async def _spf_addresses(self) -> tuple[str, ...]:
+        """The addresses SPF must authorize: the configured public ones, else (the SPF record
+        then says ``a:<helo_name>``) the addresses ``helo_name`` resolves to."""
+        if self._delivery.public_addresses:
+            return self._delivery.public_addresses
+        host = self._delivery.helo_name.strip().rstrip(".")
+        answers = [await self._lookup.lookup_addresses(host, t) for t in _ADDRESS_TYPES]
+        return tuple(address for answer in answers for address in answer.records)
+
     async def verify(self, account: Account, name: str) -> DomainView:
         """Check every record through DNS; store the results and the domain's status; let a
         pending key whose record verified start signing. Raises NotFoundError."""
         record = await self._get(account, name)
         specs, key_specs = _specs_for(record, self._delivery)
-        check = await verify_domain(self._lookup, specs, self._delivery.source_addresses)
+        check = await verify_domain(self._lookup, specs, await self._spf_addresses())
         now = self._clock.now()
         status_by_spec = {(c.spec.purpose, c.spec.name): c.status for c in check.checks}
         spf_ok = all(

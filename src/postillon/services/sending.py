@@ -1,12 +1,13 @@
 """Sending: an API or library request becomes a signed message in the queue, or an error.
 
 The path of one request: validate (message.validate) -> the From domain must be a verified
-sender domain of the account -> compose (message.compose; Message-ID in the sender's domain)
--> DKIM-sign with the domain's active key (in a small thread pool: the RSA signature releases
-the GIL, so it runs on a second core) -> enqueue with the envelope sender
-``bounces+<id>@pstbounces.<domain>`` (so SPF aligns under DMARC) -> answer after the commit
-(a unit of the grouped ingest commit, so concurrent requests from every door share commits;
-storage/writer.py).
+sender domain of the account (or, when every recipient is at the sandbox's simulator domain,
+one it has added and not verified yet: signed with its pending key) -> compose
+(message.compose; Message-ID in the sender's domain) -> DKIM-sign with the domain's active
+key (in a small thread pool: the RSA signature releases the GIL, so it can run on a second
+core) -> enqueue with the envelope sender ``bounces+<id>@pstbounces.<domain>`` (so SPF aligns
+under DMARC) -> answer after the commit (a unit of the grouped ingest commit, so concurrent
+requests from every door share commits; storage/ingest_groups.py, storage/writer.py).
 An Idempotency-Key is stored with the messages in the same transaction; the same key with the
 same request fingerprint within 24 h answers the first result again, another fingerprint is a
 conflict.
@@ -102,9 +103,13 @@ class SendService:
         api: ApiSettings,
         clock: Clock,
         random_bytes: RandomBytes = secrets.token_bytes,
+        sandbox_domain: str | None = None,
         sign_threads: int = SIGN_THREADS,
     ) -> None:
         self._signing = ThreadPoolExecutor(max_workers=sign_threads, thread_name_prefix="dkim")
+        self._sandbox_domain = sandbox_domain
+        # Called with the number of messages each commit accepted (the node's metrics).
+        self.on_accepted: Callable[[int], object] = lambda count: None
         self._store = store
         self._ingest = ingest
         self._signers = signers
@@ -232,6 +237,7 @@ class SendService:
         )
         if outcome.replay is not None and key is not None:
             return _results(replayed(key, outcome.replay))
+        self.on_accepted(len(prepared))
         return _results(outcome.response)
 
     async def _prepare(
@@ -244,6 +250,10 @@ class SendService:
             raise _in_batch(exc, in_batch, index) from exc
         domain = email.from_.domain
         signers = await self._signers.signers_for(account.id, domain)
+        if signers is None and self._only_to_sandbox(
+            a.domain for a in (*email.to, *email.cc, *email.bcc)
+        ):
+            signers = await self._signers.unverified_signers_for(account.id, domain)
         if signers is None:
             raise DomainNotVerifiedError(domain, await self._signers.hint_for(account.id, domain))
         try:
@@ -272,6 +282,12 @@ class SendService:
             stream=request.stream,
         )
         return domain, message
+
+    def _only_to_sandbox(self, domains: Iterable[str]) -> bool:
+        """True when every recipient domain is the simulator domain (nothing leaves)."""
+        sandbox = self._sandbox_domain
+        listed = [domain.rstrip(".").lower() for domain in domains]
+        return bool(sandbox and listed) and all(domain == sandbox for domain in listed)
 
 
 def _in_batch(error: InvalidMessageError, in_batch: bool, index: int) -> InvalidMessageError:

@@ -16,7 +16,7 @@ from postillon.domains import normalize_domain
 from postillon.domains.errors import InvalidDomainError
 from postillon.services.domain_views import DomainStatus
 from postillon.storage.domains_sql import SqlDomains
-from postillon.storage.tenant_records import DomainRecord, KeyStatus
+from postillon.storage.tenant_records import DkimKeyRecord, DomainRecord, KeyStatus
 
 # How long a node trusts its cached signers: a domain deleted or a key rotated on another node
 # stops (or starts) signing here within this time. Long enough that a busy sender opens its
@@ -61,13 +61,26 @@ class SignerCache:
         self._entries[cache_key] = _Entry(signers, now + SIGNER_TTL_S)
         return signers
 
+    async def unverified_signers_for(
+        self, account_id: str, domain: str
+    ) -> tuple[DkimSigner, ...] | None:
+        """Signers for a domain the account added but has not verified (its pending keys):
+        only for mail that never leaves the machine (the sandbox). None for an unknown domain.
+        Not cached: the sandbox is not a hot path."""
+        record = await self._domains.get(account_id, domain)
+        if record is None:
+            return None
+        active = [k for k in record.keys if k.status is KeyStatus.ACTIVE]
+        pending = [k for k in record.keys if k.status is KeyStatus.PENDING]
+        return self._signers(record, active or pending) or None
+
     def _open(self, record: DomainRecord) -> tuple[DkimSigner, ...]:
         if record.status != DomainStatus.VERIFIED.value:
             return ()
-        active = sorted(
-            (k for k in record.keys if k.status is KeyStatus.ACTIVE),
-            key=lambda k: _KEY_ORDER.get(k.key_type, len(_KEY_ORDER)),
-        )
+        return self._signers(record, [k for k in record.keys if k.status is KeyStatus.ACTIVE])
+
+    def _signers(self, record: DomainRecord, keys: list[DkimKeyRecord]) -> tuple[DkimSigner, ...]:
+        active = sorted(keys, key=lambda k: _KEY_ORDER.get(k.key_type, len(_KEY_ORDER)))
         return tuple(
             DkimSigner(
                 domain=record.name,

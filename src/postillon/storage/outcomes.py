@@ -22,6 +22,8 @@ from postillon.storage.outbox import event_row, insert_events
 from postillon.storage.records import AttemptRecord, RecipientOutcome, RecordResult
 from postillon.storage.schema import attempts, messages, recipients
 
+# The event a recipient's complaint (feedback loop, or the sandbox's complained@) announces.
+COMPLAINED_EVENT = "email.complained"
 # Recipient columns an outcome may change.
 _MUTABLE = (
     "status",
@@ -185,6 +187,18 @@ async def record_outcomes(
                 recipient_id=row.id,
             )
         )
+        if outcome.complained:
+            event_rows.append(
+                event_row(
+                    make_id=make_id,
+                    now=now,
+                    account_id=row.account_id,
+                    type=COMPLAINED_EVENT,
+                    payload=_payload(row, outcome, values["attempts"]),
+                    message_id=row.message_id,
+                    recipient_id=row.id,
+                )
+            )
         if outcome.suppress and outcome.status is RecipientStatus.BOUNCED:
             reason = outcome.attempt.reply_text if outcome.attempt else ""
             await suppression_list.add(

@@ -140,6 +140,7 @@ class RecipientOutcome:
     bounce_class: BounceClass | None = None
     possible_duplicate: bool = False
     suppress: bool = False  # add the address to the account's suppression list
+    complained: bool = False  # also announce a complaint (email.complained) after delivery
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ class EventType(enum.StrEnum):
     EMAIL_SUPPRESSED = "email.suppressed"
     EMAIL_FAILED = "email.failed"
     EMAIL_CANCELLED = "email.cancelled"
+    EMAIL_COMPLAINED = "email.complained"
     DOMAIN_VERIFIED = "domain.verified"
     DOMAIN_DNS_FAILED = "domain.dns_failed"
 

@@ -71,7 +71,9 @@ async def serve_node(
     settings = base.model_copy(
         update={
             "api": ApiSettings(listen=f"{API_HOST}:0"),
-            "delivery": base.delivery.model_copy(update={"source_addresses": (source_address,)}),
+            "delivery": base.delivery.model_copy(
+                update={"bind_addresses": (source_address,), "spf_addresses": (source_address,)}
+            ),
             **setting_updates,
         }
     )

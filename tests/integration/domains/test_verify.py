@@ -229,12 +229,25 @@ async def test_customer_dmarc_wins(
         assert problem_part in (check.problem or "")
 
 
-async def test_no_source_addresses_is_refused_before_any_lookup(
+async def test_no_source_address_leaves_spf_unverified_with_what_to_set(
     test_dns: TestDns, resolver: Resolver, dkim_key: SigningKey
 ) -> None:
-    _, specs = _setup(test_dns, dkim_key, "noaddr")
+    domain, specs = _setup(test_dns, dkim_key, "noaddr")
+    test_dns.add_zone(domain, zone_text(specs))
+    result = await verify_domain(resolver, specs, ())
+    statuses = _by_purpose(result)
+    assert statuses[RecordPurpose.DKIM][0] is CheckStatus.VERIFIED
+    assert statuses[RecordPurpose.SPF][0] is CheckStatus.MISMATCH
+    assert "[delivery] spf_addresses" in (statuses[RecordPurpose.SPF][1] or "")
+    assert not result.is_verified
+
+
+async def test_an_address_that_is_not_an_ip_is_refused_before_any_lookup(
+    test_dns: TestDns, resolver: Resolver, dkim_key: SigningKey
+) -> None:
+    _, specs = _setup(test_dns, dkim_key, "badaddr")
     with pytest.raises(NoSourceAddressesError):
-        await verify_domain(resolver, specs, ())
+        await verify_domain(resolver, specs, ("mta.example.net",))
 
 
 async def test_missing_dmarc_and_mx_are_warnings_not_failures(

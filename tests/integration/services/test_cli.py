@@ -25,6 +25,8 @@ master_key_file = "{tmp_path / "dkim-master.key"}"
 """,
         encoding="utf-8",
     )
+    created = CliRunner().invoke(cli, ["init", "--config", str(path)])
+    assert created.exit_code == 0, created.output
     return path
 
 

@@ -96,5 +96,5 @@ async def test_key_domain_verify_send_deliver_and_pass_dkim_spf_dmarc(
     dmarc = check_dmarc(received.data, spf, dkim_auth, dnsfunc=dmarc_dnsfunc(test_dns.nameserver))
     assert (spf.result, dkim_auth.result) == ("pass", "pass")
     assert (dmarc.result, dmarc.header_from, dmarc.policy) == ("pass", domain, "none")
-    key_file = settings.dkim.master_key_file
+    key_file = settings.master_key_path
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

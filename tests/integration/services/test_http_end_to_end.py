@@ -59,14 +59,13 @@ async def test_http_key_domain_verify_send_and_the_inbox_passes_dmarc(
         "POSTILLON_STORAGE__URL": settings.storage.url,
         "POSTILLON_DKIM__MASTER_KEY_FILE": str(settings.dkim.master_key_file),
     }
+    node = Node(settings, clock=FakeClock())
+    await node.migrate()  # the CLI refuses a database that does not exist yet
     created = await asyncio.to_thread(
         CliRunner().invoke, cli, ["keys", "create", "--account", "acme"], env=env
     )
     assert created.exit_code == 0, created.output
     token = next(w for w in created.output.split() if w.startswith("pst_"))
-
-    node = Node(settings, clock=FakeClock())
-    await node.migrate()
     transport = httpx.ASGITransport(app=node.api_app)
     headers = {"Authorization": f"Bearer {token}"}
     try:

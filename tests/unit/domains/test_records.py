@@ -98,7 +98,6 @@ def test_spf_value(addresses: tuple[str, ...], expected: str) -> None:
 @pytest.mark.parametrize(
     ("addresses", "message_part"),
     [
-        pytest.param((), "is empty", id="none-configured"),
         pytest.param(("mta.example.net",), "is not an IP address", id="host-name"),
         pytest.param(("203.0.113.0/24",), "is not an IP address", id="network"),
     ],
@@ -106,12 +105,27 @@ def test_spf_value(addresses: tuple[str, ...], expected: str) -> None:
 def test_no_usable_source_address_is_a_config_error(
     addresses: tuple[str, ...], message_part: str
 ) -> None:
-    delivery = DeliverySettings(helo_name="mta", source_addresses=addresses)
     with pytest.raises(NoSourceAddressesError) as raised:
-        required_records("shop.example", SELECTOR, "v=DKIM1; p=AB", delivery)
-    assert "delivery.source_addresses" in str(raised.value)
+        spf_value(addresses)
+    assert "delivery.spf_addresses" in str(raised.value)
     assert message_part in str(raised.value)
     assert not raised.value.is_transient
+
+
+def test_no_address_configured_authorizes_the_helo_names_addresses() -> None:
+    delivery = DeliverySettings(helo_name="MTA.Example.net.")
+    records = required_records("shop.example", SELECTOR, "v=DKIM1; p=AB", delivery)
+    spf = next(r for r in records if r.purpose is RecordPurpose.SPF)
+    assert spf.value == "v=spf1 a:mta.example.net -all"
+
+
+def test_spf_addresses_win_over_bind_addresses() -> None:
+    delivery = DeliverySettings(
+        helo_name="mta", bind_addresses=("10.0.0.5",), spf_addresses=("203.0.113.9",)
+    )
+    records = required_records("shop.example", SELECTOR, "v=DKIM1; p=AB", delivery)
+    spf = next(r for r in records if r.purpose is RecordPurpose.SPF)
+    assert spf.value == "v=spf1 ip4:203.0.113.9 -all"
 
 
 def test_bad_domain_is_refused() -> None:

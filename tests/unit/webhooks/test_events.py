@@ -25,6 +25,7 @@ def test_the_event_types_are_exactly_the_documented_ones() -> None:
         "email.suppressed",
         "email.failed",
         "email.cancelled",
+        "email.complained",
         "domain.verified",
         "domain.dns_failed",
     }
