@@ -22,7 +22,6 @@ from sqlalchemy.engine import make_url
 
 from postillon.api import ApiServer, create_app
 from postillon.api.operations import Operations, install_operations, metrics_app
-from postillon.api.rate_limit import RateLimit
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
 from postillon.dashboard import create_dashboard
@@ -40,6 +39,7 @@ from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
 from postillon.roles import Role
 from postillon.services.container import Services, load_master_key
+from postillon.services.rate_limit import RateLimit, RateLimiter
 from postillon.storage.health_sql import queue_gauges, schema_problem
 from postillon.storage.limits import create_slots
 from postillon.storage.notify import create_listener
@@ -48,6 +48,7 @@ from postillon.storage.sql_store import SqlStore
 from postillon.storage.transactions import Transactions
 from postillon.storage.webhook_deliveries_sql import SqlWebhookDeliveries
 from postillon.storage.webhooks_sql import SqlWebhookEndpoints
+from postillon.submission import SubmissionServer
 from postillon.webhooks.dispatcher import WebhookDispatcher
 from postillon.webhooks.guard import TargetGuard
 from postillon.webhooks.secret_box import SecretBox
@@ -132,12 +133,16 @@ class Node:
         self._engine_task: asyncio.Task[None] | None = None
         self.services.sending.on_accepted = self._accepted
         self._build_webhooks(settings, master_key, owner)
+        # One set of per-key buckets: the API and SMTP submission charge the same limit.
+        self.limiter = RateLimiter(
+            RateLimit(settings.api.rate_per_s, settings.api.rate_burst), self.clock
+        )
         self.api_app = create_app(
             self.services,
             settings,
             clock=self.clock,
-            rate_limit=RateLimit(settings.api.rate_per_s, settings.api.rate_burst),
             webhooks=self.webhooks,
+            limiter=self.limiter,
         )
         self.api_app.mount(
             "/dashboard",
@@ -157,6 +162,9 @@ class Node:
             ),
         )
         self.api = ApiServer(self.api_app, settings)
+        self.submission = SubmissionServer(
+            settings, self.services, self.limiter, self.clock, enabled=role.runs_api
+        )
         self.metrics_server: ApiServer | None = None
         if own_listener:
             listen = settings.api.model_copy(update={"listen": settings.metrics.listen})
@@ -209,6 +217,10 @@ class Node:
             wake_dispatcher=self.dispatcher.wake,
         )
 
+    def reload_tls(self) -> None:
+        """Re-read TLS certificates (SIGHUP): the submission listeners'."""
+        self.submission.reload_tls()
+
     async def migrate(self) -> None:
         """Bring the database schema up to date."""
         await self.store.migrate()
@@ -233,6 +245,11 @@ class Node:
             )
         if self.role.runs_api:
             await self.api.start()  # a listen address that cannot be bound stops startup here
+            try:
+                await self.submission.start()
+            except BaseException:
+                await self.api.stop()
+                raise
         if self.metrics_server is not None:
             await self.metrics_server.start()
         listener = create_listener(self.settings.storage.url, on_notify=self.engine.wake)
@@ -256,6 +273,7 @@ class Node:
                 await stop.wait()
         finally:
             if self.role.runs_api:
+                await self.submission.close()  # sessions mid-commit get a few seconds
                 await self.api.stop()  # no new requests; those in flight get a few seconds
             if self.metrics_server is not None:
                 await self.metrics_server.stop()

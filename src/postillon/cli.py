@@ -166,6 +166,7 @@ async def _serve(settings: Settings, role: Role) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     node = Node(settings, role=role)
+    loop.add_signal_handler(signal.SIGHUP, node.reload_tls)  # renewed certificates
     click.echo(f"postillon serving (storage {settings.storage.url}); SIGTERM stops it", err=True)
     if role.runs_api and sys.stderr.isatty():  # a person at a terminal (make run), not an init
         for line in next_steps(settings):

@@ -38,8 +38,10 @@ def create_app(
     clock: Clock | None = None,
     rate_limit: RateLimit | None = None,
     webhooks: WebhookService | None = None,
+    limiter: RateLimiter | None = None,
 ) -> FastAPI:
-    """The API over ``services``; ``rate_limit`` per key (default: :class:`RateLimit`).
+    """The API over ``services``; ``rate_limit`` per key (default: :class:`RateLimit`), or
+    ``limiter`` when the buckets are shared with another door (SMTP submission).
 
     ``/v1/webhooks`` is served when ``webhooks`` (the endpoint service) is given.
     """
@@ -50,7 +52,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    limiter = RateLimiter(rate_limit or RateLimit(), clock or SystemClock())
+    limiter = limiter or RateLimiter(rate_limit or RateLimit(), clock or SystemClock())
     app.state.postillon = ApiContext(
         services=services, settings=settings, limiter=limiter, webhooks=webhooks
     )

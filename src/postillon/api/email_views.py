@@ -120,6 +120,10 @@ class EmailOut(_Out):
     scheduled_at: datetime | None
     stream: Stream = Field(description="transactional or broadcast (the claim order).")
     recipients: list[RecipientOut]
+    source: str = Field(default="api", description='How it came in: "api" or "smtp".')
+    api_key_prefix: str | None = Field(
+        default=None, description="The shown prefix of the API key that sent it (SMTP AUTH)."
+    )
 
 
 class EmailCancelled(_Out):
@@ -203,6 +207,8 @@ def email_out(view: MessageView) -> EmailOut:
         scheduled_at=view.scheduled_at,
         stream=view.stream,
         recipients=[recipient_out(r) for r in view.recipients],
+        source=view.source,
+        api_key_prefix=view.api_key_prefix,
     )
 
 

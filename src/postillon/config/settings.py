@@ -247,6 +247,48 @@ class DashboardSettings(_Section):
         return None if self.session_secret is None else session_secret_octets(self.session_secret)
 
 
+class SubmissionSettings(_Section):
+    """SMTP submission (RFC 6409): AUTH with an API key as the password, only over TLS."""
+
+    # "host:port" addresses; empty (the default) serves no submission. ``listen`` offers
+    # STARTTLS (port 587), ``implicit_tls_listen`` starts with TLS (RFC 8314, port 465).
+    listen: tuple[str, ...] = ()
+    implicit_tls_listen: tuple[str, ...] = ()
+    # PEM certificate chain and key; required when any listener is set (no plaintext AUTH,
+    # ever). Re-read on SIGHUP.
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    # The name in our greeting and EHLO reply; default: the machine's host name.
+    hostname: str | None = None
+    # RFC 5321 §4.5.3.1.8: at least 100 recipients per message must be accepted.
+    max_recipients: int = Field(default=100, ge=100)
+    max_connections_per_address: int = Field(default=20, ge=1)
+    # Refused commands per session before 421 (Postfix's hard limit is 20).
+    max_errors: int = Field(default=10, ge=1)
+    # RFC 5321 §4.5.3.2.7 asks servers to wait 5 minutes for a command.
+    idle_timeout_s: float = Field(default=300.0, gt=0)
+    session_timeout_s: float = Field(default=1800.0, gt=0)
+    # Failed AUTH per client address within the window before AUTH answers 454 4.7.0.
+    auth_failures: int = Field(default=5, ge=1)
+    auth_failure_window_s: float = Field(default=300.0, gt=0)
+
+    @field_validator("listen", "implicit_tls_listen")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_listen(address) for address in value)
+
+    @model_validator(mode="after")
+    def _tls_when_listening(self) -> SubmissionSettings:
+        if (self.listen or self.implicit_tls_listen) and self.cert_file is None:
+            raise ValueError(
+                "cert_file: submission listeners need a TLS certificate (AUTH is never offered"
+                " in plaintext); set cert_file and key_file, or leave listen empty"
+            )
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("key_file: cert_file and key_file go together")
+        return self
+
+
 # RFC 2606 §2: ".invalid" is never delegated, so the simulator domain can never be resolved
 # nor collide with a real one.
 DEFAULT_SANDBOX_DOMAIN = "simulator.postillon.invalid"
@@ -290,6 +332,7 @@ class Settings(_Section):
     webhooks: WebhookSettings = WebhookSettings()
     dkim: DkimSettings = DkimSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    submission: SubmissionSettings = SubmissionSettings()
     sandbox: SandboxSettings = SandboxSettings()
     metrics: MetricsSettings = MetricsSettings()
 

@@ -11,8 +11,11 @@ requests from every door share commits; storage/ingest_groups.py, storage/writer
 An Idempotency-Key is stored with the messages in the same transaction; the same key with the
 same request fingerprint within 24 h answers the first result again, another fingerprint is a
 conflict.
+A message an SMTP client composed (``send_submitted``) skips validate/compose: its own bytes
+are made ready to sign (message.submitted), its From domain checked and signed the same way,
+and it takes the same ``_enqueue`` (source "smtp", the key's prefix).
 Cancelling keeps the message and its history: waiting recipients become CANCELLED.
-It must not know about HTTP, nor deliver (the engine reads the queue).
+It must not know about HTTP or SMTP, nor deliver (the engine reads the queue).
 """
 
 from __future__ import annotations
@@ -29,9 +32,12 @@ from postillon.clock import Clock
 from postillon.config.settings import ApiSettings
 from postillon.dkim import sign_message
 from postillon.domains import bounce_address
+from postillon.domains.errors import InvalidDomainError
+from postillon.domains.names import normalize_domain
 from postillon.message.compose import ComposedMessage, compose
 from postillon.message.errors import InvalidMessageError, ValidationProblem
 from postillon.message.model import OutgoingEmail
+from postillon.message.submitted import Trace, prepare_submitted
 from postillon.message.validate import validate
 from postillon.queue.status import RecipientStatus
 from postillon.queue.stream import DEFAULT_STREAM, Stream
@@ -39,7 +45,7 @@ from postillon.services.errors import DomainNotVerifiedError, NotFoundError
 from postillon.services.idempotency import IDEMPOTENCY_TTL, idempotency_key, replayed
 from postillon.services.signers import SignerCache
 from postillon.storage.errors import StorageError
-from postillon.storage.idempotency_sql import SqlIngest
+from postillon.storage.idempotency_sql import IdempotencyKey, SqlIngest
 from postillon.storage.protocol import Store
 from postillon.storage.records import (
     Account,
@@ -89,6 +95,20 @@ class SendResult:
 
 
 SendResults = list[SendResult]
+# The door a message came in by, as stored and shown.
+SOURCE_SMTP = "smtp"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A message as an SMTP client sent it: the data after the final dot, unstuffed, the
+    RCPT addresses, the shown prefix of the API key the client authenticated with, and who
+    sent it (for the Received field)."""
+
+    data: bytes
+    rcpt_to: tuple[str, ...]
+    api_key_prefix: str
+    trace: Trace | None = None
 
 
 class SendService:
@@ -200,6 +220,48 @@ class SendService:
         """Delete idempotency keys past their lifetime (housekeeping); returns how many."""
         return await self._ingest.forget_before(self._clock.now() - IDEMPOTENCY_TTL)
 
+    async def may_send_from(self, account: Account, domain: str) -> bool:
+        """Whether ``domain`` is a verified sender domain of ``account`` with an active key
+        (another account's domain answers exactly like an unknown one)."""
+        try:
+            name = normalize_domain(domain)
+        except InvalidDomainError:
+            return False
+        return await self._signers.signers_for(account.id, name) is not None
+
+    async def send_submitted(self, account: Account, submission: Submission) -> SendResult:
+        """A message a client composed itself (SMTP submission): kept byte for byte except
+        what must change (``message.submitted``), DKIM-signed with its From domain's key and
+        enqueued by the same path as the API; returns after the commit.
+
+        Raises InvalidMessageError (naming the field), DomainNotVerifiedError,
+        StorageUnavailableError (temporary).
+        """
+        prepared = prepare_submitted(
+            submission.data,
+            now=self._clock.now(),
+            random_bytes=self._random_bytes,
+            max_octets=self._api.max_message_bytes,
+            trace=submission.trace,
+        )
+        domain = prepared.from_.domain
+        signers = await self._signers.signers_for(account.id, domain)
+        if signers is None:
+            raise DomainNotVerifiedError(domain, await self._signers.hint_for(account.id, domain))
+        message = NewMessage(
+            account_id=account.id,
+            mail_from="",  # the bounce address, set once the id exists (same transaction)
+            recipients=tuple(NewRecipient(address) for address in submission.rcpt_to),
+            body=sign_message(prepared.data, signers),
+            subject=prepared.subject,
+            header_message_id=prepared.message_id,
+            from_header=prepared.from_.addr_spec,
+            source=SOURCE_SMTP,
+            api_key_prefix=submission.api_key_prefix,
+        )
+        [result] = await self._enqueue([(domain, message)], [False], None)
+        return result
+
     # -- the path of a request -------------------------------------------------------------
 
     async def _send_all(
@@ -220,8 +282,18 @@ class SendService:
                 return _results(replayed(key, replay))
         in_batch = kind == _BATCH
         prepared = [await self._prepare(account, r, in_batch, i) for i, r in enumerate(requests)]
-        domains = [domain for domain, _ in prepared]
         scheduled = [r.scheduled_at is not None for r in requests]
+        return await self._enqueue(prepared, scheduled, key)
+
+    async def _enqueue(
+        self,
+        prepared: Sequence[tuple[str, NewMessage]],
+        scheduled: Sequence[bool],
+        key: IdempotencyKey | None,
+    ) -> SendResults:
+        """Enqueue signed messages (each with its sender domain): the one storage path of
+        every door; returns after the commit."""
+        domains = [domain for domain, _ in prepared]
 
         def mail_from(index: int, message_id: str) -> str:
             return bounce_address(domains[index], message_id)

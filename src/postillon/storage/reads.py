@@ -97,6 +97,8 @@ def _message_view(
         recipients=tuple(recipient_views),
         body=body,
         stream=Stream(row.stream),
+        source=row.source,
+        api_key_prefix=row.api_key_prefix,
     )
 
 

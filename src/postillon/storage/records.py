@@ -60,6 +60,8 @@ class NewMessage:
     metadata: JsonObject = field(default_factory=dict)
     scheduled_at: datetime | None = None
     stream: Stream = DEFAULT_STREAM
+    source: str = "api"  # the door it came in by: "api" or "smtp"
+    api_key_prefix: str | None = None  # the shown prefix of the key that sent it
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,8 @@ class MessageView:
     recipients: tuple[RecipientView, ...]
     body: bytes | None = None
     stream: Stream = DEFAULT_STREAM
+    source: str = "api"
+    api_key_prefix: str | None = None
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,9 @@ messages = sa.Table(
     sa.Column("scheduled_at", UtcDateTime(), nullable=True),
     # transactional | broadcast (queue/stream.py; 0013)
     sa.Column("stream", sa.String(20), nullable=False, server_default="transactional"),
+    # Which door took the message ("api", "smtp") and the shown prefix of the key it used.
+    sa.Column("source", sa.String(16), nullable=False, server_default="api"),
+    sa.Column("api_key_prefix", sa.String(16), nullable=True),
     sa.Index(None, "account_id", "id"),
 )
 
