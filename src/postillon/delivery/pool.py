@@ -114,19 +114,24 @@ class ConnectionPool(Generic[C]):
         await self._close(conn)
 
     async def expire_idle(self) -> None:
-        """Close connections idle for longer than ``idle_s``."""
+        """Close connections idle for longer than ``idle_s``.
+
+        The expired ones leave the pool before the first close awaits: every attempt calls
+        this, and two walking the same stack across a QUIT closed one connection twice and
+        deleted a key the other had deleted already (a KeyError that crashed the attempt).
+        """
         now = self.clock.monotonic()
+        expired: list[_Idle[C]] = []
         for key in list(self._idle):
             keep = []
             for idle in self._idle[key]:
-                if now - idle.idle_since > self.idle_s:
-                    await self._close(idle.conn)
-                else:
-                    keep.append(idle)
+                (expired if now - idle.idle_since > self.idle_s else keep).append(idle)
             if keep:
                 self._idle[key] = keep
             else:
                 del self._idle[key]
+        for idle in expired:
+            await self._close(idle.conn)
 
     async def close_all(self) -> None:
         """QUIT every idle connection (at shutdown)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from postillon.clock import FakeClock
@@ -97,3 +98,31 @@ async def test_idle_expiry_closes_old_connections() -> None:
     assert pool.idle_count() == 1
     await pool.close_all()
     assert young.closed
+
+
+@dataclass
+class SlowClosingConn(Conn):
+    """A connection whose QUIT takes a turn of the loop, as a real one does."""
+
+    closes: int = 0
+
+    async def close(self) -> None:
+        self.closes += 1
+        await asyncio.sleep(0)
+        await super().close()
+
+
+async def test_attempts_expiring_idle_connections_at_once_close_each_once() -> None:
+    clock = FakeClock()
+    pool: ConnectionPool[SlowClosingConn] = ConnectionPool(
+        clock=clock, max_messages=3, idle_s=30.0
+    )
+    stale = [SlowClosingConn(f"c{n}") for n in range(3)]
+    for conn in stale:
+        await pool.release(OTHER, conn, 1)
+    clock.advance(31)
+
+    await asyncio.gather(*(pool.expire_idle() for _ in range(4)))
+
+    assert [conn.closes for conn in stale] == [1, 1, 1]
+    assert pool.idle_count() == 0
