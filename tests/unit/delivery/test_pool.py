@@ -114,9 +114,7 @@ class SlowClosingConn(Conn):
 
 async def test_attempts_expiring_idle_connections_at_once_close_each_once() -> None:
     clock = FakeClock()
-    pool: ConnectionPool[SlowClosingConn] = ConnectionPool(
-        clock=clock, max_messages=3, idle_s=30.0
-    )
+    pool: ConnectionPool[SlowClosingConn] = ConnectionPool(clock=clock, max_messages=3, idle_s=30.0)
     stale = [SlowClosingConn(f"c{n}") for n in range(3)]
     for conn in stale:
         await pool.release(OTHER, conn, 1)
