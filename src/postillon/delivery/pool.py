@@ -123,7 +123,7 @@ class ConnectionPool(Generic[C]):
         now = self.clock.monotonic()
         expired: list[_Idle[C]] = []
         for key in list(self._idle):
-            keep = []
+            keep: list[_Idle[C]] = []
             for idle in self._idle[key]:
                 (expired if now - idle.idle_since > self.idle_s else keep).append(idle)
             if keep:
