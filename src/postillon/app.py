@@ -34,6 +34,7 @@ from postillon.dkim import MasterKey
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
+from postillon.inbound import build_inbound_listener
 from postillon.metrics import Metrics
 from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
@@ -61,6 +62,9 @@ log = structlog.get_logger("postillon.app")
 # 5321 §4.5.3.2.7 lets servers cut at 5 minutes) and renewing MTA-STS policies before expiry.
 POOL_SWEEP_S = 5.0
 POLICY_REFRESH_S = 300.0
+# On stop, reports being received get this long to be committed (a cut one is resent: its
+# sender never saw our 250).
+INBOUND_GRACE_S = 5.0
 # Sender domains due a DNS re-check, and idempotency keys past their 24 hours, looked at hourly.
 DOMAIN_RECHECK_S = 3600.0
 
@@ -171,6 +175,8 @@ class Node:
             self.metrics_server = ApiServer(
                 metrics_app(self.render_metrics), settings.model_copy(update={"api": listen})
             )
+        # The return path's SMTP listener ([inbound] listen), run by the api and all roles.
+        self.inbound = build_inbound_listener(settings, self.services.return_path)
 
     def _accepted(self, count: int) -> None:
         """Count accepted messages and wake this node's engine (SQLite has no NOTIFY)."""
@@ -218,8 +224,10 @@ class Node:
         )
 
     def reload_tls(self) -> None:
-        """Re-read TLS certificates (SIGHUP): the submission listeners'."""
+        """Re-read TLS certificates (SIGHUP): the submission listeners' and the inbound one's."""
         self.submission.reload_tls()
+        if self.inbound is not None:
+            self.inbound.reload_tls()
 
     async def migrate(self) -> None:
         """Bring the database schema up to date."""
@@ -247,7 +255,10 @@ class Node:
             await self.api.start()  # a listen address that cannot be bound stops startup here
             try:
                 await self.submission.start()
+                if self.inbound is not None:
+                    await self.inbound.start()
             except BaseException:
+                await self.submission.close()
                 await self.api.stop()
                 raise
         if self.metrics_server is not None:
@@ -259,6 +270,7 @@ class Node:
             owner=self.engine.owner,
             storage=self.settings.storage.url,
             api=self.settings.api.listen if self.role.runs_api else None,
+            inbound=self.inbound.sockets if self.inbound and self.role.runs_api else None,
         )
         dispatcher: asyncio.Task[None] | None = None
         try:
@@ -274,6 +286,8 @@ class Node:
         finally:
             if self.role.runs_api:
                 await self.submission.close()  # sessions mid-commit get a few seconds
+                if self.inbound is not None:
+                    await self.inbound.close(grace_s=INBOUND_GRACE_S)
                 await self.api.stop()  # no new requests; those in flight get a few seconds
             if self.metrics_server is not None:
                 await self.metrics_server.stop()

@@ -13,7 +13,7 @@ from postillon.api import error_handlers
 from postillon.api.body_limit import BodyLimit, max_body_bytes
 from postillon.api.context import ApiContext
 from postillon.api.rate_limit import RateLimit, RateLimiter
-from postillon.api.routes import domains, emails
+from postillon.api.routes import domains, emails, suppressions, unsubscribe
 from postillon.api.routes import webhooks as webhook_routes
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
@@ -59,6 +59,8 @@ def create_app(
     error_handlers.install(app)
     app.include_router(emails.router)
     app.include_router(domains.router)
+    app.include_router(suppressions.router)
+    app.include_router(unsubscribe.router)
     if webhooks is not None:
         app.include_router(webhook_routes.router)
     app.add_middleware(BodyLimit, limit=max_body_bytes(settings.api.max_message_bytes))

@@ -61,6 +61,7 @@ def send_request(body: SendEmailBody) -> SendRequest:
         metadata=dict(body.metadata or {}),
         scheduled_at=body.scheduled_at,
         stream=body.stream,
+        unsubscribe=body.unsubscribe,
     )
 
 

@@ -172,3 +172,9 @@ class SendEmailBody(_Strict):
         description="transactional (default) or broadcast: an account's transactional mail "
         "is sent before its broadcast mail.",
     )
+    unsubscribe: bool | None = Field(
+        default=None,
+        description="Add one-click unsubscribe (RFC 8058): List-Unsubscribe and "
+        "List-Unsubscribe-Post, DKIM-signed; needs exactly one recipient. Absent: the sender "
+        "domain's unsubscribe_default (applied to single-recipient mail).",
+    )

@@ -3,10 +3,12 @@
 The path of one request: validate (message.validate) -> the From domain must be a verified
 sender domain of the account (or, when every recipient is at the sandbox's simulator domain,
 one it has added and not verified yet: signed with its pending key) -> compose
-(message.compose; Message-ID in the sender's domain) -> DKIM-sign with the domain's active
-key (in a small thread pool: the RSA signature releases the GIL, so it can run on a second
-core) -> enqueue with the envelope sender ``bounces+<id>@pstbounces.<domain>`` (so SPF aligns
-under DMARC) -> answer after the commit (a unit of the grouped ingest commit, so concurrent
+(message.compose; Message-ID in the sender's domain) -> with ``unsubscribe``,
+List-Unsubscribe / List-Unsubscribe-Post (services.unsubscribe) -> DKIM-sign with the
+domain's active key (in a small thread pool: the RSA signature releases the GIL, so it can run
+on a second core) -> enqueue with the envelope sender ``bounces+<id>-<tag>@pstbounces.<domain>``
+(so SPF aligns under DMARC; the keyed tag lets the inbound listener refuse reports to addresses
+we never used) -> answer after the commit (a unit of the grouped ingest commit, so concurrent
 requests from every door share commits; storage/ingest_groups.py, storage/writer.py).
 An Idempotency-Key is stored with the messages in the same transaction; the same key with the
 same request fingerprint within 24 h answers the first result again, another fingerprint is a
@@ -31,7 +33,7 @@ from typing import Any
 from postillon.clock import Clock
 from postillon.config.settings import ApiSettings
 from postillon.dkim import sign_message
-from postillon.domains import bounce_address
+from postillon.domains import TagKey, tagged_bounce_address
 from postillon.domains.errors import InvalidDomainError
 from postillon.domains.names import normalize_domain
 from postillon.message.compose import ComposedMessage, compose
@@ -44,6 +46,8 @@ from postillon.queue.stream import DEFAULT_STREAM, Stream
 from postillon.services.errors import DomainNotVerifiedError, NotFoundError
 from postillon.services.idempotency import IDEMPOTENCY_TTL, idempotency_key, replayed
 from postillon.services.signers import SignerCache
+from postillon.services.unsubscribe import UnsubscribeService
+from postillon.services.unsubscribe import problem_with as unsubscribe_problem
 from postillon.storage.errors import StorageError
 from postillon.storage.idempotency_sql import IdempotencyKey, SqlIngest
 from postillon.storage.protocol import Store
@@ -83,6 +87,9 @@ class SendRequest:
     metadata: Mapping[str, str] = field(default_factory=dict)
     scheduled_at: datetime | None = None
     stream: Stream = DEFAULT_STREAM
+    # One-click unsubscribe (RFC 8058): List-Unsubscribe + List-Unsubscribe-Post; None follows
+    # the sender domain's default (applied only where it can work: one recipient).
+    unsubscribe: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,8 @@ class SendService:
         signers: SignerCache,
         api: ApiSettings,
         clock: Clock,
+        return_path_key: TagKey,
+        unsubscribe: UnsubscribeService,
         random_bytes: RandomBytes = secrets.token_bytes,
         sandbox_domain: str | None = None,
         sign_threads: int = SIGN_THREADS,
@@ -130,7 +139,9 @@ class SendService:
         self._sandbox_domain = sandbox_domain
         # Called with the number of messages each commit accepted (the node's metrics).
         self.on_accepted: Callable[[int], object] = lambda count: None
+        self._unsubscribe = unsubscribe
         self._store = store
+        self._return_path_key = return_path_key
         self._ingest = ingest
         self._signers = signers
         self._api = api
@@ -296,7 +307,7 @@ class SendService:
         domains = [domain for domain, _ in prepared]
 
         def mail_from(index: int, message_id: str) -> str:
-            return bounce_address(domains[index], message_id)
+            return tagged_bounce_address(domains[index], message_id, self._return_path_key)
 
         def respond(results: Sequence[EnqueueResult]) -> dict[str, Any]:
             return _response(zip(results, scheduled, strict=True))
@@ -328,6 +339,17 @@ class SendService:
             signers = await self._signers.unverified_signers_for(account.id, domain)
         if signers is None:
             raise DomainNotVerifiedError(domain, await self._signers.hint_for(account.id, domain))
+        public_url = self._api.public_url
+        problem = unsubscribe_problem(email, public_url)
+        wanted = request.unsubscribe
+        if wanted is None:  # the domain's default, where one-click can work
+            wanted = problem is None and self._signers.unsubscribe_default(account.id, domain)
+        more_headers = None
+        if wanted:
+            if problem is not None:
+                raise _in_batch(InvalidMessageError([problem]), in_batch, index)
+            assert public_url is not None
+            more_headers = self._unsubscribe.header_maker(account.id, email, public_url)
         try:
             composed: ComposedMessage = compose(
                 email,
@@ -335,6 +357,7 @@ class SendService:
                 clock=self._clock,
                 max_message_bytes=self._api.max_message_bytes,
                 random_bytes=self._random_bytes,
+                more_headers=more_headers,
             )
         except InvalidMessageError as exc:
             raise _in_batch(exc, in_batch, index) from exc

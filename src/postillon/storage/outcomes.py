@@ -205,14 +205,14 @@ async def record_outcomes(
                 )
             )
         if outcome.suppress and outcome.status is RecipientStatus.BOUNCED:
-            reason = outcome.attempt.reply_text if outcome.attempt else ""
             await suppression_list.add(
                 connection,
                 account_id=row.account_id,
                 address=row.address,
-                reason=reason or "hard bounce",
+                reason=suppression_list.BOUNCE,
                 source_message_id=row.message_id,
                 now=now,
+                detail=outcome.attempt.reply_text if outcome.attempt else None,
             )
         applied.append(row.id)
     touched = {outcome.recipient_id for outcome in outcomes} & state.keys()

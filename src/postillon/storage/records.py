@@ -263,3 +263,5 @@ class Suppression:
     reason: str
     source_message_id: str | None
     created_at: datetime
+    # The reply of the bounce, the complaint's feedback type ... (None for older rows).
+    detail: str | None = None

@@ -14,6 +14,7 @@ import pytest
 from authheaders import check_dkim, check_dmarc, check_spf  # type: ignore[import-untyped]
 
 from postillon.domains import parse_bounce_address
+from postillon.domains.return_path import TAG_SEPARATOR
 from postillon.queue.status import RecipientStatus
 from tests.integration.domains.oracles import dkimpy_dnsfunc, dmarc_dnsfunc
 from tests.integration.submission.conftest import (
@@ -95,7 +96,11 @@ async def test_smtplib_submission_is_stored_as_sent_and_delivered_with_dkim_spf_
     assert sorted(received[0].rcpt_tos) == sorted([bob, carol])
     data = received[0].data
     assert received[0].peer == SOURCE_ADDRESS
-    assert parse_bounce_address(received[0].mail_from) == (world.acme_domain, message_id)
+    # The return path carries its keyed tag (bounces+<id>-<tag>@...), as API mail does.
+    tagged = parse_bounce_address(received[0].mail_from)
+    assert tagged is not None
+    assert tagged[0] == world.acme_domain
+    assert tagged[1].startswith(message_id + TAG_SEPARATOR)
     assert dkim.verify(data, dnsfunc=dkimpy_dnsfunc(test_dns.nameserver)) is True
     spf = check_spf(received[0].peer, received[0].mail_from, HELO_NAME)
     dkim_auth = check_dkim(data, dnsfunc=dkimpy_dnsfunc(test_dns.nameserver))
