@@ -173,6 +173,12 @@ def postillon(*args: str, config: Path) -> list[str]:
 def start_serve(work: Path, url: str, dns: TestDns, log_name: str) -> Served:
     """``postillon serve`` on ``url`` with a key and a verified sender domain."""
     config = write_config(work, url, dns)
+    subprocess.run(  # the CLI refuses a database without our schema; init makes it
+        postillon("init", config=config),
+        capture_output=True,
+        check=True,
+        timeout=START_TIMEOUT_S,
+    )
     created = subprocess.run(
         postillon("keys", "create", "--account", "bench", config=config),
         capture_output=True,
