@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs, only those missing.
+# Install the Debian packages the test suite needs, only those missing. swaks (with
+# libnet-ssleay-perl for its TLS) and libsasl2-modules (Postfix's SASL client) test submission.
 # systemd brings systemd-analyze, which checks the unit in deploy/; curl runs the README walkthrough.
 # Postfix is installed with "No configuration" so no system mail daemon starts and grabs port 25:
 # the tests run Postfix's smtpd and smtp-sink themselves on 127.0.0.x.
 set -euo pipefail
-pkgs=(postfix knot knot-dnsutils chromium systemd curl)
+pkgs=(postfix knot knot-dnsutils chromium systemd curl swaks libnet-ssleay-perl libsasl2-modules)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -22,7 +22,6 @@ from sqlalchemy.engine import make_url
 
 from postillon.api import ApiServer, create_app
 from postillon.api.operations import Operations, install_operations, metrics_app
-from postillon.api.rate_limit import RateLimit
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
 from postillon.dashboard import create_dashboard
@@ -35,11 +34,13 @@ from postillon.dkim import MasterKey
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
+from postillon.inbound import build_inbound_listener
 from postillon.metrics import Metrics
 from postillon.policy.cache import PolicyCache
 from postillon.policy.fetch import PolicyFetcher
 from postillon.roles import Role
 from postillon.services.container import Services, load_master_key
+from postillon.services.rate_limit import RateLimit, RateLimiter
 from postillon.storage.health_sql import queue_gauges, schema_problem
 from postillon.storage.limits import create_slots
 from postillon.storage.notify import create_listener
@@ -48,6 +49,7 @@ from postillon.storage.sql_store import SqlStore
 from postillon.storage.transactions import Transactions
 from postillon.storage.webhook_deliveries_sql import SqlWebhookDeliveries
 from postillon.storage.webhooks_sql import SqlWebhookEndpoints
+from postillon.submission import SubmissionServer
 from postillon.webhooks.dispatcher import WebhookDispatcher
 from postillon.webhooks.guard import TargetGuard
 from postillon.webhooks.secret_box import SecretBox
@@ -60,6 +62,9 @@ log = structlog.get_logger("postillon.app")
 # 5321 §4.5.3.2.7 lets servers cut at 5 minutes) and renewing MTA-STS policies before expiry.
 POOL_SWEEP_S = 5.0
 POLICY_REFRESH_S = 300.0
+# On stop, reports being received get this long to be committed (a cut one is resent: its
+# sender never saw our 250).
+INBOUND_GRACE_S = 5.0
 # Sender domains due a DNS re-check, and idempotency keys past their 24 hours, looked at hourly.
 DOMAIN_RECHECK_S = 3600.0
 
@@ -132,12 +137,16 @@ class Node:
         self._engine_task: asyncio.Task[None] | None = None
         self.services.sending.on_accepted = self._accepted
         self._build_webhooks(settings, master_key, owner)
+        # One set of per-key buckets: the API and SMTP submission charge the same limit.
+        self.limiter = RateLimiter(
+            RateLimit(settings.api.rate_per_s, settings.api.rate_burst), self.clock
+        )
         self.api_app = create_app(
             self.services,
             settings,
             clock=self.clock,
-            rate_limit=RateLimit(settings.api.rate_per_s, settings.api.rate_burst),
             webhooks=self.webhooks,
+            limiter=self.limiter,
         )
         self.api_app.mount(
             "/dashboard",
@@ -157,12 +166,17 @@ class Node:
             ),
         )
         self.api = ApiServer(self.api_app, settings)
+        self.submission = SubmissionServer(
+            settings, self.services, self.limiter, self.clock, enabled=role.runs_api
+        )
         self.metrics_server: ApiServer | None = None
         if own_listener:
             listen = settings.api.model_copy(update={"listen": settings.metrics.listen})
             self.metrics_server = ApiServer(
                 metrics_app(self.render_metrics), settings.model_copy(update={"api": listen})
             )
+        # The return path's SMTP listener ([inbound] listen), run by the api and all roles.
+        self.inbound = build_inbound_listener(settings, self.services.return_path)
 
     def _accepted(self, count: int) -> None:
         """Count accepted messages and wake this node's engine (SQLite has no NOTIFY)."""
@@ -209,6 +223,12 @@ class Node:
             wake_dispatcher=self.dispatcher.wake,
         )
 
+    def reload_tls(self) -> None:
+        """Re-read TLS certificates (SIGHUP): the submission listeners' and the inbound one's."""
+        self.submission.reload_tls()
+        if self.inbound is not None:
+            self.inbound.reload_tls()
+
     async def migrate(self) -> None:
         """Bring the database schema up to date."""
         await self.store.migrate()
@@ -233,6 +253,14 @@ class Node:
             )
         if self.role.runs_api:
             await self.api.start()  # a listen address that cannot be bound stops startup here
+            try:
+                await self.submission.start()
+                if self.inbound is not None:
+                    await self.inbound.start()
+            except BaseException:
+                await self.submission.close()
+                await self.api.stop()
+                raise
         if self.metrics_server is not None:
             await self.metrics_server.start()
         listener = create_listener(self.settings.storage.url, on_notify=self.engine.wake)
@@ -242,6 +270,7 @@ class Node:
             owner=self.engine.owner,
             storage=self.settings.storage.url,
             api=self.settings.api.listen if self.role.runs_api else None,
+            inbound=self.inbound.sockets if self.inbound and self.role.runs_api else None,
         )
         dispatcher: asyncio.Task[None] | None = None
         try:
@@ -256,6 +285,9 @@ class Node:
                 await stop.wait()
         finally:
             if self.role.runs_api:
+                await self.submission.close()  # sessions mid-commit get a few seconds
+                if self.inbound is not None:
+                    await self.inbound.close(grace_s=INBOUND_GRACE_S)
                 await self.api.stop()  # no new requests; those in flight get a few seconds
             if self.metrics_server is not None:
                 await self.metrics_server.stop()

@@ -28,6 +28,7 @@ from postillon.services.domain_views import DomainStatus, DomainView
 from postillon.services.keys import ApiKeyInfo
 from postillon.services.users import DashboardUserInfo
 from postillon.storage.migrate import current_revision
+from postillon.storage.reports_sql import StoredReport
 from postillon.storage.sql_store import SqlStore
 
 T = TypeVar("T")
@@ -166,6 +167,7 @@ async def _serve(settings: Settings, role: Role) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     node = Node(settings, role=role)
+    loop.add_signal_handler(signal.SIGHUP, node.reload_tls)  # renewed certificates
     click.echo(f"postillon serving (storage {settings.storage.url}); SIGTERM stops it", err=True)
     if role.runs_api and sys.stderr.isatty():  # a person at a terminal (make run), not an init
         for line in next_steps(settings):
@@ -476,3 +478,58 @@ def users_set_password(config: Path | None, account: str, password_stdin: bool, 
 
     _with_services(settings, work)
     click.echo(f"set a new password for {email}")
+
+
+# -- Reports received by mail on the return path -------------------------------------------
+
+# Reports listed by default: the recent ones an operator looks at.
+REPORTS_SHOWN = 50
+
+
+@cli.group()
+def reports() -> None:
+    """Reports received by mail (bounces, delays, complaints), including unmatched ones."""
+
+
+def _report_owner(account: str | None) -> Callable[[Services], Awaitable[str | None]]:
+    async def owner(services: Services) -> str | None:
+        return None if account is None else (await services.keys.account_named(account)).id
+
+    return owner
+
+
+@reports.command("list")
+@config_option
+@click.option("--account", default=None, help="The account's name; without it: unmatched ones.")
+@click.option("--limit", default=REPORTS_SHOWN, show_default=True, type=click.IntRange(1, 1000))
+def reports_list(config: Path | None, account: str | None, limit: int) -> None:
+    """An account's reports, or (without --account) those that matched no message; newest
+    first."""
+
+    async def work(services: Services) -> list[StoredReport]:
+        owner = await _report_owner(account)(services)
+        return await services.return_path.reports(owner, limit=limit)
+
+    for report in _with_services(_settings(config), work):
+        click.echo(
+            f"{report.id}  {report.received_at.isoformat(timespec='seconds')}  {report.kind}"
+            f" ({report.shape})  to {report.rcpt_to}  from {report.peer or '?'}"
+            f"  message {report.message_id or '-'}  applied to {report.matched}"
+        )
+
+
+@reports.command("show")
+@config_option
+@click.option("--account", default=None, help="The account's name; without it: unmatched ones.")
+@click.argument("report_id")
+def reports_show(config: Path | None, account: str | None, report_id: str) -> None:
+    """Print the kept head of a report (its first 64 KiB) as received."""
+
+    async def work(services: Services) -> bytes | None:
+        owner = await _report_owner(account)(services)
+        return await services.return_path.head(report_id, owner)
+
+    head = _with_services(_settings(config), work)
+    if head is None:
+        raise click.ClickException(f"no report {report_id}")
+    click.echo(head.decode("utf-8", errors="replace"))

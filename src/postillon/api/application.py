@@ -13,7 +13,7 @@ from postillon.api import error_handlers
 from postillon.api.body_limit import BodyLimit, max_body_bytes
 from postillon.api.context import ApiContext
 from postillon.api.rate_limit import RateLimit, RateLimiter
-from postillon.api.routes import domains, emails
+from postillon.api.routes import domains, emails, suppressions, unsubscribe
 from postillon.api.routes import webhooks as webhook_routes
 from postillon.clock import Clock, SystemClock
 from postillon.config.settings import Settings
@@ -38,8 +38,10 @@ def create_app(
     clock: Clock | None = None,
     rate_limit: RateLimit | None = None,
     webhooks: WebhookService | None = None,
+    limiter: RateLimiter | None = None,
 ) -> FastAPI:
-    """The API over ``services``; ``rate_limit`` per key (default: :class:`RateLimit`).
+    """The API over ``services``; ``rate_limit`` per key (default: :class:`RateLimit`), or
+    ``limiter`` when the buckets are shared with another door (SMTP submission).
 
     ``/v1/webhooks`` is served when ``webhooks`` (the endpoint service) is given.
     """
@@ -50,13 +52,15 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    limiter = RateLimiter(rate_limit or RateLimit(), clock or SystemClock())
+    limiter = limiter or RateLimiter(rate_limit or RateLimit(), clock or SystemClock())
     app.state.postillon = ApiContext(
         services=services, settings=settings, limiter=limiter, webhooks=webhooks
     )
     error_handlers.install(app)
     app.include_router(emails.router)
     app.include_router(domains.router)
+    app.include_router(suppressions.router)
+    app.include_router(unsubscribe.router)
     if webhooks is not None:
         app.include_router(webhook_routes.router)
     app.add_middleware(BodyLimit, limit=max_body_bytes(settings.api.max_message_bytes))

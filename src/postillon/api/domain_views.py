@@ -25,6 +25,16 @@ class AddDomainBody(BaseModel):
     name: str = Field(max_length=MAX_DOMAIN_CHARS, examples=["example.com"])
 
 
+class DomainSettingsBody(BaseModel):
+    """A domain's settings to change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unsubscribe_default: bool = Field(
+        description="Add one-click unsubscribe to single-recipient mail by default."
+    )
+
+
 class RecordOut(BaseModel):
     """One DNS record to publish, and how the last check found it."""
 
@@ -57,6 +67,10 @@ class DomainOut(BaseModel):
     verified_at: datetime | None
     last_checked_at: datetime | None
     dmarc_policy: str | None = Field(description="The domain's DMARC policy, as last found.")
+    unsubscribe_default: bool = Field(
+        description="Single-recipient mail from this domain gets one-click unsubscribe (RFC "
+        "8058) unless the request says otherwise."
+    )
     records: list[RecordOut]
 
 
@@ -93,5 +107,6 @@ def domain_out(view: DomainView) -> DomainOut:
         verified_at=view.verified_at,
         last_checked_at=view.last_checked_at,
         dmarc_policy=view.dmarc_policy,
+        unsubscribe_default=view.unsubscribe_default,
         records=[record_out(r) for r in view.records],
     )

@@ -165,3 +165,9 @@ class SendEmailBody(_Strict):
     scheduled_at: Rfc3339 | None = Field(
         default=None, description="RFC 3339; the first attempt waits until then."
     )
+    unsubscribe: bool | None = Field(
+        default=None,
+        description="Add one-click unsubscribe (RFC 8058): List-Unsubscribe and "
+        "List-Unsubscribe-Post, DKIM-signed; needs exactly one recipient. Absent: the sender "
+        "domain's unsubscribe_default (applied to single-recipient mail).",
+    )

@@ -118,6 +118,10 @@ class EmailOut(_Out):
     created_at: datetime
     scheduled_at: datetime | None
     recipients: list[RecipientOut]
+    source: str = Field(default="api", description='How it came in: "api" or "smtp".')
+    api_key_prefix: str | None = Field(
+        default=None, description="The shown prefix of the API key that sent it (SMTP AUTH)."
+    )
 
 
 class EmailCancelled(_Out):
@@ -200,6 +204,8 @@ def email_out(view: MessageView) -> EmailOut:
         created_at=view.created_at,
         scheduled_at=view.scheduled_at,
         recipients=[recipient_out(r) for r in view.recipients],
+        source=view.source,
+        api_key_prefix=view.api_key_prefix,
     )
 
 

@@ -60,6 +60,18 @@ class ApiSettings(_Section):
     # Per API key: sustained requests per second and the burst allowed at once (429 beyond).
     rate_per_s: float = Field(default=10.0, gt=0)
     rate_burst: int = Field(default=50, ge=1)
+    # Where the public reaches this API (one-click unsubscribe links: <public_url>/u/<token>),
+    # e.g. "https://mail.example.com"; None: messages cannot ask for one-click unsubscribe.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// behind a TLS proxy)")
+        if value is not None and any(c in value for c in '<>" \r\n,'):
+            raise ValueError("must be a plain URL (no spaces, quotes, commas or brackets)")
+        return value
 
     @field_validator("listen")
     @classmethod
@@ -247,6 +259,86 @@ class DashboardSettings(_Section):
         return None if self.session_secret is None else session_secret_octets(self.session_secret)
 
 
+class InboundSettings(_Section):
+    """The return path's SMTP listener: bounces (DSN), complaints (ARF) sent back to
+    ``bounces+<id>-<tag>@pstbounces.<domain>``. Port 25 in production (the MX of the
+    return-path domain points at ``delivery.helo_name``); empty ``listen`` runs none."""
+
+    # e.g. ["0.0.0.0:25", "[::]:25"]; run by the api and all roles.
+    listen: tuple[str, ...] = ()
+    # STARTTLS is offered when both are set (PEM chain and key).
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    # SIZE: a report quotes the original message; 10 MiB covers any we sent with room.
+    max_message_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # Concurrent connections per client address and in all (a public port 25).
+    max_connections_per_address: int = Field(default=10, ge=1)
+    max_connections: int = Field(default=500, ge=1)
+    # Reports taken in one connection before 421 (bounded work per connection).
+    max_reports_per_connection: int = Field(default=100, ge=1)
+    # A client silent this long is cut (RFC 5321 §4.5.3.2.7: at least 5 minutes), and no
+    # session lasts longer than total_s.
+    idle_timeout_s: float = Field(default=300.0, gt=0)
+    total_timeout_s: float = Field(default=1800.0, gt=0)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_is_host_port(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            host, colon, port = item.rpartition(":")
+            if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"expected host:port, got {item!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> InboundSettings:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (set both or neither)")
+        return self
+
+
+class SubmissionSettings(_Section):
+    """SMTP submission (RFC 6409): AUTH with an API key as the password, only over TLS."""
+
+    # "host:port" addresses; empty (the default) serves no submission. ``listen`` offers
+    # STARTTLS (port 587), ``implicit_tls_listen`` starts with TLS (RFC 8314, port 465).
+    listen: tuple[str, ...] = ()
+    implicit_tls_listen: tuple[str, ...] = ()
+    # PEM certificate chain and key; required when any listener is set (no plaintext AUTH,
+    # ever). Re-read on SIGHUP.
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    # The name in our greeting and EHLO reply; default: the machine's host name.
+    hostname: str | None = None
+    # RFC 5321 §4.5.3.1.8: at least 100 recipients per message must be accepted.
+    max_recipients: int = Field(default=100, ge=100)
+    max_connections_per_address: int = Field(default=20, ge=1)
+    # Refused commands per session before 421 (Postfix's hard limit is 20).
+    max_errors: int = Field(default=10, ge=1)
+    # RFC 5321 §4.5.3.2.7 asks servers to wait 5 minutes for a command.
+    idle_timeout_s: float = Field(default=300.0, gt=0)
+    session_timeout_s: float = Field(default=1800.0, gt=0)
+    # Failed AUTH per client address within the window before AUTH answers 454 4.7.0.
+    auth_failures: int = Field(default=5, ge=1)
+    auth_failure_window_s: float = Field(default=300.0, gt=0)
+
+    @field_validator("listen", "implicit_tls_listen")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_listen(address) for address in value)
+
+    @model_validator(mode="after")
+    def _tls_when_listening(self) -> SubmissionSettings:
+        if (self.listen or self.implicit_tls_listen) and self.cert_file is None:
+            raise ValueError(
+                "cert_file: submission listeners need a TLS certificate (AUTH is never offered"
+                " in plaintext); set cert_file and key_file, or leave listen empty"
+            )
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("key_file: cert_file and key_file go together")
+        return self
+
+
 # RFC 2606 §2: ".invalid" is never delegated, so the simulator domain can never be resolved
 # nor collide with a real one.
 DEFAULT_SANDBOX_DOMAIN = "simulator.postillon.invalid"
@@ -290,8 +382,10 @@ class Settings(_Section):
     webhooks: WebhookSettings = WebhookSettings()
     dkim: DkimSettings = DkimSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    submission: SubmissionSettings = SubmissionSettings()
     sandbox: SandboxSettings = SandboxSettings()
     metrics: MetricsSettings = MetricsSettings()
+    inbound: InboundSettings = InboundSettings()
 
     @property
     def master_key_path(self) -> Path:

@@ -1,5 +1,6 @@
 """Messages: the list (newest first, search and filters, cursor paging) and one message's detail
-with its content, its per-recipient attempt timeline, and the actions retry now and cancel.
+with its content, its per-recipient attempt timeline, the reports received about it by mail
+(late bounces, delays, complaints, auto-replies), and the actions retry now and cancel.
 
 Filters come from the query string, so every list view is a link that works without
 JavaScript. Cancel keeps the message and its history (waiting recipients become cancelled).
@@ -32,6 +33,9 @@ router = APIRouter()
 router.include_router(message_content_routes.router)
 # Rows per page: one screen on a laptop, a short scroll on a phone.
 PAGE_SIZE = 25
+# Reports received by mail shown on a message: a message gets a handful (a bounce, a delay
+# or two, a complaint); a flood of copies is cut here.
+MAX_REPORTS_SHOWN = 20
 
 
 @router.get("/messages", response_class=HTMLResponse, name="messages")
@@ -87,6 +91,9 @@ async def show_message(
         waiting=waiting,
         now=context.clock.now(),
         notice=notice_for(done),
+        reports=await context.services.return_path.reports(
+            session.account.id, message_id=message.id, limit=MAX_REPORTS_SHOWN
+        ),
     )
 
 

@@ -6,6 +6,8 @@ Modules, pure first:
 - ``errors``: InvalidDomainError, NoSourceAddressesError.
 - ``names``: normalize_domain, the return-path subdomain ``pstbounces.<domain>`` and the
   VERP envelope sender ``bounces+<message id>@pstbounces.<domain>`` (bounce_address).
+- ``return_path``: the keyed return-path tag, ``bounces+<id>-<tag>@pstbounces.<domain>``
+  (tagged_bounce_address, read_return_path; untagged addresses of older messages read back).
 - ``tags``: RFC 6376 §3.2 tag-lists (DKIM key records, DMARC records).
 - ``records``: required_records -> DnsRecordSpec (DKIM TXT, SPF TXT, return-path MX, DMARC).
 - ``lookup``: DnsLookup, the protocol the checks use (postillon.dns.Resolver satisfies it).
@@ -31,6 +33,12 @@ from postillon.domains.records import (
     required_records,
     spf_value,
 )
+from postillon.domains.return_path import (
+    ReturnPath,
+    TagKey,
+    read_return_path,
+    tagged_bounce_address,
+)
 from postillon.domains.spf_check import SpfResult, SpfVerdict, check_host
 from postillon.domains.verify import CheckStatus, DomainCheck, RecordCheck, verify_domain
 
@@ -45,14 +53,18 @@ __all__ = [
     "RecordCheck",
     "RecordKind",
     "RecordPurpose",
+    "ReturnPath",
     "SpfResult",
     "SpfVerdict",
+    "TagKey",
     "bounce_address",
     "check_host",
     "normalize_domain",
     "parse_bounce_address",
+    "read_return_path",
     "required_records",
     "return_path_domain",
     "spf_value",
+    "tagged_bounce_address",
     "verify_domain",
 ]

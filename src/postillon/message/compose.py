@@ -79,8 +79,11 @@ def compose(
     clock: Clock,
     max_message_bytes: int,
     random_bytes: RandomBytes = secrets.token_bytes,
+    more_headers: Callable[[str], Sequence[tuple[str, str]]] | None = None,
 ) -> ComposedMessage:
     """Build the message; ``message_id_domain`` is our own (an A-label host name).
+    ``more_headers`` gives fields that depend on the Message-ID (List-Unsubscribe's token),
+    added after the caller's own.
 
     Raises :class:`InvalidMessageError` (kind TOO_LARGE) when the bytes exceed the limit.
     """
@@ -96,7 +99,8 @@ def compose(
     head.append(fold("Subject", unstructured_tokens(email.subject)))
     head.append(fold("Message-ID", [message_id]))
     head.append("MIME-Version: 1.0\r\n")
-    for name, value in email.headers:
+    extra = tuple(more_headers(message_id)) if more_headers is not None else ()
+    for name, value in (*email.headers, *extra):
         tokens = structured_tokens(value) if is_structured(name) else unstructured_tokens(value)
         head.append(fold(name, tokens))
     root = _tree(email)

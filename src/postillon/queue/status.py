@@ -67,6 +67,20 @@ def can_transition(current: RecipientStatus, new: RecipientStatus) -> bool:
     return new in TRANSITIONS[current]
 
 
+# Rule: a report that comes back by mail later (an RFC 3464 DSN from a hop after the MX that
+# answered 250) is the one way out of a final status: DELIVERED becomes BOUNCED, recorded as
+# asynchronous. Nothing else a report says moves a recipient.
+LATE_TRANSITIONS: dict[RecipientStatus, frozenset[RecipientStatus]] = {
+    RecipientStatus.DELIVERED: frozenset({RecipientStatus.BOUNCED}),
+}
+
+
+def can_transition_late(current: RecipientStatus, new: RecipientStatus) -> bool:
+    """Whether a report received by mail may move a recipient from ``current`` to ``new``:
+    a late bounce of a delivered recipient, or any move the live table allows."""
+    return new in LATE_TRANSITIONS.get(current, frozenset()) or can_transition(current, new)
+
+
 def event_type_for(status: RecipientStatus) -> str:
     """The outbox event type announcing that a recipient reached ``status`` (``email.<status>``)."""
     return f"email.{status.value}"

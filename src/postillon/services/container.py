@@ -3,7 +3,8 @@
 ``Services.build(settings, store, resolver, clock)`` opens the tenant tables on the configured
 database (sharing the Store's engines), loads or creates the DKIM master key, and
 wires :class:`ApiKeyService`, :class:`DomainService`, :class:`SendService`,
-:class:`SuppressionService` and :class:`DashboardUserService`.
+:class:`SuppressionService`, :class:`DashboardUserService`, :class:`ReturnPathService`
+and :class:`UnsubscribeService`.
 It must not start tasks (the composition root schedules :meth:`DomainService.recheck_due`).
 """
 
@@ -17,12 +18,15 @@ from postillon.config.settings import DkimSettings, Settings
 from postillon.dkim import MasterKey
 from postillon.dkim.master_key import load_or_create_master_key, master_key_from_text
 from postillon.dns.resolver import Resolver
-from postillon.domains import DnsLookup
+from postillon.domains import DnsLookup, TagKey
 from postillon.services.domains import DomainService
 from postillon.services.keys import ApiKeyService
+from postillon.services.return_path import ReturnPathService
 from postillon.services.sending import SendService
 from postillon.services.signers import SignerCache
 from postillon.services.suppressions import SuppressionService
+from postillon.services.unsubscribe import UnsubscribeService
+from postillon.services.unsubscribe_token import UnsubscribeTokens
 from postillon.services.users import DashboardUserService
 from postillon.storage.api_keys_sql import SqlApiKeys
 from postillon.storage.connect import Engines, create_engines
@@ -30,8 +34,10 @@ from postillon.storage.dashboard_users_sql import SqlDashboardUsers
 from postillon.storage.domains_sql import SqlDomains
 from postillon.storage.idempotency_sql import SqlIngest
 from postillon.storage.protocol import Store
+from postillon.storage.reports_sql import SqlReports
 from postillon.storage.suppressions_sql import SqlSuppressions
 from postillon.storage.transactions import Transactions
+from postillon.storage.unsubscribes_sql import SqlUnsubscribes
 
 
 def load_master_key(dkim: DkimSettings, key_file: Path) -> MasterKey:
@@ -54,6 +60,8 @@ class Services:
     suppressions: SuppressionService
     users: DashboardUserService
     engines: Engines
+    return_path: ReturnPathService
+    unsubscribe: UnsubscribeService
     owns_engines: bool = True
 
     @classmethod
@@ -82,6 +90,10 @@ class Services:
             settings.dns.model_copy(update={"cache_max_entries": 0}), clock
         )
         signers = SignerCache(domain_rows, master, clock)
+        tag_key = TagKey.derive(master.material)
+        unsubscribe = UnsubscribeService(
+            SqlUnsubscribes(transactions), UnsubscribeTokens.derive(master.material)
+        )
         return cls(
             keys=ApiKeyService(store, SqlApiKeys(transactions), clock),
             domains=DomainService(
@@ -100,10 +112,14 @@ class Services:
                 api=settings.api,
                 clock=clock,
                 sandbox_domain=settings.sandbox.domain,
+                return_path_key=tag_key,
+                unsubscribe=unsubscribe,
             ),
             suppressions=SuppressionService(store, SqlSuppressions(transactions)),
             users=DashboardUserService(SqlDashboardUsers(transactions), clock),
             engines=engines,
+            return_path=ReturnPathService(SqlReports(transactions), tag_key, unsubscribe),
+            unsubscribe=unsubscribe,
             owns_engines=engines is not shared,
         )
 

@@ -57,6 +57,7 @@ class DomainView:
     selector: str
     created_at: datetime | None = None
     dmarc_policy: str | None = None
+    unsubscribe_default: bool = False
 
 
 def record_view(spec: DnsRecordSpec, check: RecordCheck | None) -> RecordView:

@@ -180,6 +180,14 @@ class DomainService:
         await self._domains.delete(account.id, record.name)
         self._signers.invalidate(account.id, record.name)
 
+    async def set_unsubscribe_default(self, account: Account, name: str, value: bool) -> DomainView:
+        """Whether single-recipient mail from the domain gets one-click unsubscribe when the
+        request does not say. Raises NotFoundError."""
+        record = await self._get(account, name)
+        await self._domains.set_unsubscribe_default(account.id, record.name, value)
+        self._signers.invalidate(account.id, record.name)
+        return self._view(await self._get(account, record.name))
+
     async def rotate_key(self, account: Account, name: str) -> DomainView:
         """Add a new RSA key with a new selector; the current key keeps signing until the new
         record verifies (:meth:`verify`), then retires. Raises NotFoundError."""
@@ -226,6 +234,7 @@ class DomainService:
             selector=signing.selector if signing else "",
             created_at=record.created_at,
             dmarc_policy=record.dmarc_policy,
+            unsubscribe_default=record.unsubscribe_default,
         )
 
 

@@ -49,6 +49,14 @@ class ApiKeyInfo:
     revoked_at: datetime | None
 
 
+@dataclass(frozen=True)
+class AuthenticatedKey:
+    """A key that authenticated: its account and its shown prefix (``pst_`` + 8)."""
+
+    account: Account
+    prefix: str
+
+
 def key_digest(token: str) -> str:
     """The hex SHA-256 of a key, what the store keeps."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -90,6 +98,12 @@ class ApiKeyService:
 
     async def authenticate(self, token: str) -> Account | None:
         """The account owning ``token``; None for an unknown, malformed or revoked key."""
+        found = await self.authenticate_key(token)
+        return found.account if found is not None else None
+
+    async def authenticate_key(self, token: str) -> AuthenticatedKey | None:
+        """The account owning ``token`` and the key's shown prefix; None for an unknown,
+        malformed or revoked key."""
         if not token.startswith(KEY_PREFIX) or len(token) > MAX_TOKEN_CHARS:
             return None
         digest = key_digest(token)
@@ -102,7 +116,7 @@ class ApiKeyService:
         now = self._clock.now()
         if record.last_used_at is None or now - record.last_used_at >= LAST_USED_RESOLUTION:
             await self._keys.touch(record.id, now)
-        return account
+        return AuthenticatedKey(account, record.prefix)
 
     async def list(self, account_id: str) -> list[ApiKeyInfo]:
         """The account's keys, newest first, revoked ones included."""

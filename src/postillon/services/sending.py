@@ -3,16 +3,22 @@
 The path of one request: validate (message.validate) -> the From domain must be a verified
 sender domain of the account (or, when every recipient is at the sandbox's simulator domain,
 one it has added and not verified yet: signed with its pending key) -> compose
-(message.compose; Message-ID in the sender's domain) -> DKIM-sign with the domain's active
-key (in a small thread pool: the RSA signature releases the GIL, so it can run on a second
-core) -> enqueue with the envelope sender ``bounces+<id>@pstbounces.<domain>`` (so SPF aligns
-under DMARC) -> answer after the commit (a unit of the grouped ingest commit, so concurrent
-requests from every door share commits; storage/ingest_groups.py, storage/writer.py).
+(message.compose; Message-ID in the sender's domain) -> with ``unsubscribe``,
+List-Unsubscribe / List-Unsubscribe-Post (services.unsubscribe) -> DKIM-sign with the
+domain's active key (in a small thread pool: the RSA signature releases the GIL, so it can run
+on a second core) -> enqueue with the envelope sender
+``bounces+<id>-<tag>@pstbounces.<domain>`` (so SPF aligns under DMARC; the keyed tag lets the
+inbound listener refuse reports to addresses we never used) -> answer after the commit (a unit
+of the grouped ingest commit, so concurrent requests from every door share commits;
+storage/ingest_groups.py, storage/writer.py).
 An Idempotency-Key is stored with the messages in the same transaction; the same key with the
 same request fingerprint within 24 h answers the first result again, another fingerprint is a
 conflict.
+A message an SMTP client composed (``send_submitted``) skips validate/compose: its own bytes
+are made ready to sign (message.submitted), its From domain checked and signed the same way,
+and it takes the same ``_enqueue`` (source "smtp", the key's prefix).
 Cancelling keeps the message and its history: waiting recipients become CANCELLED.
-It must not know about HTTP, nor deliver (the engine reads the queue).
+It must not know about HTTP or SMTP, nor deliver (the engine reads the queue).
 """
 
 from __future__ import annotations
@@ -27,18 +33,23 @@ from typing import Any
 
 from postillon.clock import Clock
 from postillon.config.settings import ApiSettings
-from postillon.dkim import sign_message
-from postillon.domains import bounce_address
+from postillon.dkim import DkimSigner, sign_message
+from postillon.domains import TagKey, tagged_bounce_address
+from postillon.domains.errors import InvalidDomainError
+from postillon.domains.names import normalize_domain
 from postillon.message.compose import ComposedMessage, compose
 from postillon.message.errors import InvalidMessageError, ValidationProblem
 from postillon.message.model import OutgoingEmail
+from postillon.message.submitted import Trace, prepare_submitted
 from postillon.message.validate import validate
 from postillon.queue.status import RecipientStatus
 from postillon.services.errors import DomainNotVerifiedError, NotFoundError
 from postillon.services.idempotency import IDEMPOTENCY_TTL, idempotency_key, replayed
 from postillon.services.signers import SignerCache
+from postillon.services.unsubscribe import UnsubscribeService
+from postillon.services.unsubscribe import problem_with as unsubscribe_problem
 from postillon.storage.errors import StorageError
-from postillon.storage.idempotency_sql import SqlIngest
+from postillon.storage.idempotency_sql import IdempotencyKey, SqlIngest
 from postillon.storage.protocol import Store
 from postillon.storage.records import (
     Account,
@@ -75,6 +86,9 @@ class SendRequest:
     tags: tuple[str, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
     scheduled_at: datetime | None = None
+    # One-click unsubscribe (RFC 8058): List-Unsubscribe + List-Unsubscribe-Post; None follows
+    # the sender domain's default (applied only where it can work: one recipient).
+    unsubscribe: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,20 @@ class SendResult:
 
 
 SendResults = list[SendResult]
+# The door a message came in by, as stored and shown.
+SOURCE_SMTP = "smtp"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A message as an SMTP client sent it: the data after the final dot, unstuffed, the
+    RCPT addresses, the shown prefix of the API key the client authenticated with, and who
+    sent it (for the Received field)."""
+
+    data: bytes
+    rcpt_to: tuple[str, ...]
+    api_key_prefix: str
+    trace: Trace | None = None
 
 
 class SendService:
@@ -100,6 +128,8 @@ class SendService:
         signers: SignerCache,
         api: ApiSettings,
         clock: Clock,
+        return_path_key: TagKey,
+        unsubscribe: UnsubscribeService,
         random_bytes: RandomBytes = secrets.token_bytes,
         sandbox_domain: str | None = None,
         sign_threads: int = SIGN_THREADS,
@@ -108,7 +138,9 @@ class SendService:
         self._sandbox_domain = sandbox_domain
         # Called with the number of messages each commit accepted (the node's metrics).
         self.on_accepted: Callable[[int], object] = lambda count: None
+        self._unsubscribe = unsubscribe
         self._store = store
+        self._return_path_key = return_path_key
         self._ingest = ingest
         self._signers = signers
         self._api = api
@@ -198,6 +230,53 @@ class SendService:
         """Delete idempotency keys past their lifetime (housekeeping); returns how many."""
         return await self._ingest.forget_before(self._clock.now() - IDEMPOTENCY_TTL)
 
+    async def may_send_from(self, account: Account, domain: str) -> bool:
+        """Whether ``domain`` is a verified sender domain of ``account`` with an active key
+        (another account's domain answers exactly like an unknown one)."""
+        try:
+            name = normalize_domain(domain)
+        except InvalidDomainError:
+            return False
+        return await self._signers.signers_for(account.id, name) is not None
+
+    async def send_submitted(self, account: Account, submission: Submission) -> SendResult:
+        """A message a client composed itself (SMTP submission): kept byte for byte except
+        what must change (``message.submitted``), DKIM-signed with its From domain's key and
+        enqueued by the same path as the API; returns after the commit.
+
+        Raises InvalidMessageError (naming the field), DomainNotVerifiedError,
+        StorageUnavailableError (temporary).
+        """
+        prepared = prepare_submitted(
+            submission.data,
+            now=self._clock.now(),
+            random_bytes=self._random_bytes,
+            max_octets=self._api.max_message_bytes,
+            trace=submission.trace,
+        )
+        domain = prepared.from_.domain
+        signers = await self._signers.signers_for(account.id, domain)
+        if signers is None:
+            raise DomainNotVerifiedError(domain, await self._signers.hint_for(account.id, domain))
+        message = NewMessage(
+            account_id=account.id,
+            mail_from="",  # the bounce address, set once the id exists (same transaction)
+            recipients=tuple(NewRecipient(address) for address in submission.rcpt_to),
+            body=await self._sign(prepared.data, signers),
+            subject=prepared.subject,
+            header_message_id=prepared.message_id,
+            from_header=prepared.from_.addr_spec,
+            source=SOURCE_SMTP,
+            api_key_prefix=submission.api_key_prefix,
+        )
+        [result] = await self._enqueue([(domain, message)], [False], None)
+        return result
+
+    async def _sign(self, data: bytes, signers: Sequence[DkimSigner]) -> bytes:
+        """``data`` with its DKIM-Signature fields, signed in the signing threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._signing, sign_message, data, signers)
+
     # -- the path of a request -------------------------------------------------------------
 
     async def _send_all(
@@ -218,11 +297,21 @@ class SendService:
                 return _results(replayed(key, replay))
         in_batch = kind == _BATCH
         prepared = [await self._prepare(account, r, in_batch, i) for i, r in enumerate(requests)]
-        domains = [domain for domain, _ in prepared]
         scheduled = [r.scheduled_at is not None for r in requests]
+        return await self._enqueue(prepared, scheduled, key)
+
+    async def _enqueue(
+        self,
+        prepared: Sequence[tuple[str, NewMessage]],
+        scheduled: Sequence[bool],
+        key: IdempotencyKey | None,
+    ) -> SendResults:
+        """Enqueue signed messages (each with its sender domain): the one storage path of
+        every door; returns after the commit."""
+        domains = [domain for domain, _ in prepared]
 
         def mail_from(index: int, message_id: str) -> str:
-            return bounce_address(domains[index], message_id)
+            return tagged_bounce_address(domains[index], message_id, self._return_path_key)
 
         def respond(results: Sequence[EnqueueResult]) -> dict[str, Any]:
             return _response(zip(results, scheduled, strict=True))
@@ -254,6 +343,17 @@ class SendService:
             signers = await self._signers.unverified_signers_for(account.id, domain)
         if signers is None:
             raise DomainNotVerifiedError(domain, await self._signers.hint_for(account.id, domain))
+        public_url = self._api.public_url
+        problem = unsubscribe_problem(email, public_url)
+        wanted = request.unsubscribe
+        if wanted is None:  # the domain's default, where one-click can work
+            wanted = problem is None and self._signers.unsubscribe_default(account.id, domain)
+        more_headers = None
+        if wanted:
+            if problem is not None:
+                raise _in_batch(InvalidMessageError([problem]), in_batch, index)
+            assert public_url is not None
+            more_headers = self._unsubscribe.header_maker(account.id, email, public_url)
         try:
             composed: ComposedMessage = compose(
                 email,
@@ -261,11 +361,11 @@ class SendService:
                 clock=self._clock,
                 max_message_bytes=self._api.max_message_bytes,
                 random_bytes=self._random_bytes,
+                more_headers=more_headers,
             )
         except InvalidMessageError as exc:
             raise _in_batch(exc, in_batch, index) from exc
-        loop = asyncio.get_running_loop()
-        body = await loop.run_in_executor(self._signing, sign_message, composed.data, signers)
+        body = await self._sign(composed.data, signers)
         message = NewMessage(
             account_id=account.id,
             mail_from="",  # set to the bounce address once the id exists (same transaction)

@@ -1,8 +1,9 @@
 """DKIM signers per (account, sender domain), opened from the sealed keys and kept in memory.
 
 Opening a key costs an AES-GCM decryption and a PEM parse; a busy sender must not pay it per
-message. The cache maps (account, domain) to the signers of the active key(s); the domain
-service invalidates an entry whenever a domain's keys or verification change.
+message. The cache maps (account, domain) to the signers of the active key(s) and the domain's
+one-click unsubscribe default; the domain service invalidates an entry whenever a domain's
+keys, verification or settings change.
 It must not decide whether a domain is verified (the stored state does).
 """
 
@@ -30,6 +31,7 @@ _KEY_ORDER = {KeyType.RSA.value: 0, KeyType.ED25519.value: 1}
 class _Entry:
     signers: tuple[DkimSigner, ...]
     expires_at: float
+    unsubscribe_default: bool = False
 
 
 class SignerCache:
@@ -55,10 +57,12 @@ class SignerCache:
             return entry.signers
         record = await self._domains.get(account_id, domain)
         signers = self._open(record) if record is not None else ()
-        if not signers:
+        if record is None or not signers:
             self._entries.pop(cache_key, None)
             return None  # not cached: a verification elsewhere takes effect at once
-        self._entries[cache_key] = _Entry(signers, now + SIGNER_TTL_S)
+        self._entries[cache_key] = _Entry(
+            signers, now + SIGNER_TTL_S, unsubscribe_default=record.unsubscribe_default
+        )
         return signers
 
     async def unverified_signers_for(
@@ -73,6 +77,12 @@ class SignerCache:
         active = [k for k in record.keys if k.status is KeyStatus.ACTIVE]
         pending = [k for k in record.keys if k.status is KeyStatus.PENDING]
         return self._signers(record, active or pending) or None
+
+    def unsubscribe_default(self, account_id: str, domain: str) -> bool:
+        """The domain's one-click unsubscribe default, as cached by :meth:`signers_for` (call
+        that first; False when nothing is cached)."""
+        entry = self._entries.get((account_id, domain))
+        return entry is not None and entry.unsubscribe_default
 
     def _open(self, record: DomainRecord) -> tuple[DkimSigner, ...]:
         if record.status != DomainStatus.VERIFIED.value:

@@ -56,6 +56,7 @@ def _domain(row: Any, keys: Sequence[DkimKeyRecord]) -> DomainRecord:
         dmarc_policy=row.dmarc_policy,
         created_at=row.created_at,
         keys=tuple(keys),
+        unsubscribe_default=bool(row.unsubscribe_default),
     )
 
 
@@ -159,6 +160,16 @@ class SqlDomains:
         )
         async with self._tx.read() as connection:
             return [(row.account_id, row.name) for row in await connection.execute(query)]
+
+    async def set_unsubscribe_default(self, account_id: str, name: str, value: bool) -> bool:
+        """Set the domain's one-click unsubscribe default; False for no such domain."""
+        async with self._tx.write() as connection:
+            result = await connection.execute(
+                sa.update(sender_domains)
+                .where(sender_domains.c.account_id == account_id, sender_domains.c.name == name)
+                .values(unsubscribe_default=value)
+            )
+        return result.rowcount == 1
 
     async def delete(self, account_id: str, name: str) -> bool:
         """Delete the domain and its keys; False if the account has no such domain."""

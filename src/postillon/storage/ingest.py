@@ -83,6 +83,8 @@ def _add_message(
             "metadata": metadata,
             "created_at": now,
             "scheduled_at": message.scheduled_at,
+            "source": message.source,
+            "api_key_prefix": message.api_key_prefix,
         }
     )
     rows.tags.extend({"message_id": message_id, "tag": tag} for tag in tags)
@@ -119,6 +121,9 @@ def _add_message(
             "tags": tags,
             "metadata": metadata,
         }
+        payload["source"] = message.source
+        if message.api_key_prefix is not None:
+            payload["api_key_prefix"] = message.api_key_prefix
         if is_suppressed:
             payload["reason"] = SUPPRESSED_REASON
         if message.scheduled_at is not None:

@@ -83,7 +83,10 @@ def _payload(row: Any, outcome: RecipientOutcome, attempt_number: int) -> dict[s
         "metadata": row.metadata,
         "bounce_class": outcome.bounce_class.value if outcome.bounce_class else None,
         "possible_duplicate": outcome.possible_duplicate or row.possible_duplicate,
+        "source": row.source,
     }
+    if row.api_key_prefix is not None:
+        payload["api_key_prefix"] = row.api_key_prefix
     if outcome.next_attempt_at is not None:
         payload["next_attempt_at"] = outcome.next_attempt_at.isoformat()
     if record is not None:
@@ -130,6 +133,8 @@ async def record_outcomes(
                 messages.c.account_id,
                 messages.c.tags,
                 messages.c.metadata,
+                messages.c.source,
+                messages.c.api_key_prefix,
             )
             .join(messages, messages.c.id == recipients.c.message_id)
             .where(recipients.c.id.in_(ids))
@@ -200,14 +205,14 @@ async def record_outcomes(
                 )
             )
         if outcome.suppress and outcome.status is RecipientStatus.BOUNCED:
-            reason = outcome.attempt.reply_text if outcome.attempt else ""
             await suppression_list.add(
                 connection,
                 account_id=row.account_id,
                 address=row.address,
-                reason=reason or "hard bounce",
+                reason=suppression_list.BOUNCE,
                 source_message_id=row.message_id,
                 now=now,
+                detail=outcome.attempt.reply_text if outcome.attempt else None,
             )
         applied.append(row.id)
     touched = {outcome.recipient_id for outcome in outcomes} & state.keys()

@@ -95,6 +95,8 @@ def _message_view(
         scheduled_at=row.scheduled_at,
         recipients=tuple(recipient_views),
         body=body,
+        source=row.source,
+        api_key_prefix=row.api_key_prefix,
     )
 
 

@@ -58,6 +58,8 @@ class NewMessage:
     tags: tuple[str, ...] = ()
     metadata: JsonObject = field(default_factory=dict)
     scheduled_at: datetime | None = None
+    source: str = "api"  # the door it came in by: "api" or "smtp"
+    api_key_prefix: str | None = None  # the shown prefix of the key that sent it
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,8 @@ class MessageView:
     scheduled_at: datetime | None
     recipients: tuple[RecipientView, ...]
     body: bytes | None = None
+    source: str = "api"
+    api_key_prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -254,3 +258,5 @@ class Suppression:
     reason: str
     source_message_id: str | None
     created_at: datetime
+    # The reply of the bounce, the complaint's feedback type ... (None for older rows).
+    detail: str | None = None

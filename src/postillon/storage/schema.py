@@ -78,6 +78,9 @@ messages = sa.Table(
     sa.Column("metadata", Json, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("scheduled_at", UtcDateTime(), nullable=True),
+    # Which door took the message ("api", "smtp") and the shown prefix of the key it used.
+    sa.Column("source", sa.String(16), nullable=False, server_default="api"),
+    sa.Column("api_key_prefix", sa.String(16), nullable=True),
     sa.Index(None, "account_id", "id"),
 )
 
@@ -189,6 +192,7 @@ suppressions = sa.Table(
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("source_message_id", sa.String(ID_LENGTH), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=True),  # the bounce reply, the feedback type (0012)
     sa.PrimaryKeyConstraint("account_id", "address"),
 )
 
@@ -223,6 +227,8 @@ sender_domains = sa.Table(
     sa.Column("check_results", Json, nullable=False),  # the last check, record by record
     sa.Column("dmarc_policy", sa.String(20), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Add one-click unsubscribe to single-recipient mail from this domain unless asked not (0012).
+    sa.Column("unsubscribe_default", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("account_id", "name"),
     sa.Index(None, "last_checked_at"),
 )
@@ -361,4 +367,30 @@ dashboard_users = sa.Table(
     sa.Column("password_changed_at", UtcDateTime(), nullable=False),
     sa.Column("last_sign_in_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "email"),
+)
+
+# -- Reports received by mail on the return path (0012) --------------------------------------
+
+# The head of a report kept for a person to read: its human and machine parts come first.
+REPORT_HEAD_OCTETS = 64 * 1024
+
+inbound_reports = sa.Table(
+    "inbound_reports",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("account_id", sa.String(ID_LENGTH), nullable=True),  # None: matched no message
+    sa.Column("message_id", sa.String(ID_LENGTH), nullable=True),  # no FK: reports outlive it
+    sa.Column("mail_from", sa.String(ADDRESS_LENGTH), nullable=False),  # "" for <>
+    sa.Column("rcpt_to", sa.String(ADDRESS_LENGTH), nullable=False),
+    sa.Column("peer", sa.String(64), nullable=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # reports.ReportKind
+    sa.Column("shape", sa.String(40), nullable=False),
+    sa.Column("matched", sa.Integer(), nullable=False),  # recipients it applied to
+    sa.Column("summary", Json, nullable=False),  # what was read, and what it did
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("head", sa.LargeBinary(), nullable=False),  # first REPORT_HEAD_OCTETS
+    sa.Index(None, "account_id", "received_at"),
+    sa.Index(None, "message_id", "id"),
+    sa.Index(None, "matched", "id"),
 )

@@ -11,7 +11,9 @@ What each series counts (the overview page says the same):
 - **bounced**: the last attempt of each recipient that bounced or expired, at its start (one
   that expired without any attempt has none to count);
 - **deferred**: every other attempt (a temporary failure: the recipient waited for another
-  try, or still waits, or was cancelled meanwhile), at its start.
+  try, or still waits, or was cancelled meanwhile), at its start;
+- **bounced later** and **complained**: recipients a report received by mail bounced after
+  delivery, or named in a complaint, at the report's arrival (their delivery stays counted).
 
 So every attempt is exactly one of delivered, deferred or bounced, and every accepted recipient
 exactly one of sent or suppressed. The TLS shares are of the delivered attempts. The queue is
@@ -38,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postillon.queue.status import ACTIVE_STATUSES, RecipientStatus
 from postillon.storage.ids import new_id
-from postillon.storage.schema import attempts, messages, recipients
+from postillon.storage.schema import attempts, inbound_reports, messages, recipients
 from postillon.storage.transactions import Transactions
 
 # Most buckets one window may have: a chart wider than this says nothing more.
@@ -108,6 +110,10 @@ class Counts:
     suppressed: int = 0
     delivered_over_tls: int = 0
     delivered_verified: int = 0  # over TLS with a verified certificate
+    # Reported later by mail (the return path), by when the report came: recipients bounced
+    # after delivery, and recipients who complained (ARF feedback loops).
+    bounced_later: int = 0
+    complained: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -116,6 +122,12 @@ class Counts:
     def bounce_rate(self) -> float | None:
         """bounced / (delivered + bounced); None when both are 0."""
         return _share(self.bounced, self.delivered + self.bounced)
+
+    @property
+    def complaint_rate(self) -> float | None:
+        """complained / delivered (the figure mailbox providers watch); None without
+        deliveries."""
+        return _share(self.complained, self.delivered)
 
     @property
     def tls_share(self) -> float | None:
@@ -181,9 +193,10 @@ class SqlStats:
         async with self._tx.read() as connection:
             accepted = await _accepted(connection, account_id, window)
             tried = await _attempted(connection, account_id, window)
+            reported = await _reported(connection, account_id, window)
             queue = await _queue(connection, account_id, now)
         buckets = [Counts() for _ in range(window.count)]
-        for number, counts in [*accepted, *tried]:
+        for number, counts in [*accepted, *tried, *reported]:
             if 0 <= number < window.count:  # the WHERE clause already bounds them
                 buckets[number] = buckets[number] + counts
         return Overview(window=window, buckets=tuple(buckets), queue=queue, now=now)
@@ -276,6 +289,32 @@ async def _attempted(
         *(sa.func.sum(rows.c[name]) for name in ("delivered", "bounced", "over_tls", "verified")),
     ).group_by(rows.c.bucket)
     return [_attempt_counts(row) for row in await connection.execute(query)]
+
+
+async def _reported(
+    connection: AsyncConnection, account_id: str, window: Window
+) -> list[tuple[int, Counts]]:
+    """Recipients a report received by mail bounced or named as complaining, per bucket of
+    the report's arrival."""
+    kind = inbound_reports.c.kind
+    query = (
+        sa.select(
+            _bucket_of(connection, inbound_reports.c.received_at, window).label("bucket"),
+            sa.func.sum(sa.case((kind == "bounce", inbound_reports.c.matched), else_=0)),
+            sa.func.sum(sa.case((kind == "complaint", inbound_reports.c.matched), else_=0)),
+        )
+        .where(
+            inbound_reports.c.account_id == account_id,
+            inbound_reports.c.received_at >= window.start,
+            inbound_reports.c.received_at < window.end,
+            inbound_reports.c.matched > 0,
+        )
+        .group_by("bucket")
+    )
+    return [
+        (int(bucket), Counts(bounced_later=int(bounced), complained=int(complained)))
+        for bucket, bounced, complained in await connection.execute(query)
+    ]
 
 
 def _attempt_counts(row: Sequence[Any]) -> tuple[int, Counts]:

@@ -1,4 +1,5 @@
-"""The per-account suppression list: addresses never sent to again (after a hard bounce).
+"""The per-account suppression list: addresses never sent to again (after a hard bounce, a
+complaint, an unsubscribe, or by hand), each with its reason and a detail.
 
 Owns the list's rows. Addresses are compared in lower case: receivers treat local parts
 case-insensitively in practice, and a customer who bounced on ``Bob@x`` must not reach ``bob@x``.
@@ -22,6 +23,15 @@ from postillon.storage.like import contains
 from postillon.storage.records import Suppression
 from postillon.storage.schema import messages, suppressions
 
+# Why an address is listed: a hard bounce (sync or reported later by mail), a recipient's
+# complaint (ARF feedback loop), a one-click unsubscribe, or the account itself.
+BOUNCE = "bounce"
+COMPLAINT = "complaint"
+UNSUBSCRIBE = "unsubscribe"
+MANUAL = "manual"
+REASONS = frozenset({BOUNCE, COMPLAINT, UNSUBSCRIBE, MANUAL})
+# The detail kept beside the reason: a bounce reply of a few lines.
+MAX_DETAIL_CHARS = 1000
 # Bound on bound parameters per IN (...): far below SQLite's and PostgreSQL's limits.
 IN_CHUNK = 500
 
@@ -39,14 +49,19 @@ async def add(
     reason: str,
     source_message_id: str | None,
     now: datetime,
+    detail: str | None = None,
 ) -> bool:
-    """Add an address; False if it was listed already."""
+    """Add an address with ``reason`` (one of :data:`REASONS`); False if it was listed
+    already. Raises ValueError for another reason."""
+    if reason not in REASONS:
+        raise ValueError(f"unknown suppression reason {reason!r}")
     values = {
         "account_id": account_id,
         "address": address_key(address),
         "reason": reason,
         "source_message_id": source_message_id,
         "created_at": now,
+        "detail": detail[:MAX_DETAIL_CHARS] if detail else None,
     }
     keys = [suppressions.c.account_id, suppressions.c.address]
     if connection.dialect.name == "postgresql":
@@ -155,4 +170,5 @@ def _suppression(row: Any) -> Suppression:
         reason=row.reason,
         source_message_id=row.source_message_id,
         created_at=row.created_at,
+        detail=row.detail,
     )

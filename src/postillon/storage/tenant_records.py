@@ -71,6 +71,7 @@ class DomainRecord:
     dmarc_policy: str | None
     created_at: datetime
     keys: tuple[DkimKeyRecord, ...]
+    unsubscribe_default: bool = False
 
 
 @dataclass(frozen=True)

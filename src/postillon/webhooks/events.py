@@ -38,7 +38,11 @@ class EventType(enum.StrEnum):
     EMAIL_SUPPRESSED = "email.suppressed"
     EMAIL_FAILED = "email.failed"
     EMAIL_CANCELLED = "email.cancelled"
+    # Reported by mail after delivery (the return path): a delayed DSN, an ARF complaint; and
+    # a recipient's one-click unsubscribe (RFC 8058).
+    EMAIL_DELAYED = "email.delayed"
     EMAIL_COMPLAINED = "email.complained"
+    EMAIL_UNSUBSCRIBED = "email.unsubscribed"
     DOMAIN_VERIFIED = "domain.verified"
     DOMAIN_DNS_FAILED = "domain.dns_failed"
 

@@ -124,7 +124,7 @@ async def _seed(served: Served, test_dns: TestDns) -> None:
     node, account = served.node, served.account
     shop = await verified_domain(node, account, test_dns, "a11y")
     await node.services.users.add(account, "ann@example.com", "correct horse battery")
-    await node.store.suppress(account.id, "gone@example.net", "bounced")
+    await node.store.suppress(account.id, "gone@example.net", "bounce")
     email = OutgoingEmail(
         from_=f"Shop <shop@{shop}>", to=("bob@example.net",), subject="Hi", text="Hi",
         html="<p>Hi</p>",

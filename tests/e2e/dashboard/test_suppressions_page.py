@@ -36,7 +36,7 @@ async def test_a_hard_bounce_is_listed_and_can_be_searched_added_and_removed(
     sent = await node.services.sending.send(account, SendRequest(email=email))
     await node.engine.run_until_idle()
     rival, _ = await other_account(node)
-    await node.store.suppress(rival.id, f"theirs@{inbox}", "hard bounce")
+    await node.store.suppress(rival.id, f"theirs@{inbox}", "bounce")
 
     page = await browser.new_page(java_script_enabled=False, viewport=LAPTOP)
     await sign_in(page, served)
@@ -105,7 +105,7 @@ async def test_pages_follow_the_cursor_and_keep_the_search(
     store, account, clock = served.node.store, served.account, served.node.clock
     assert isinstance(clock, FakeClock)
     for index in range(53):
-        await store.suppress(account.id, f"user{index:02d}@list.test", "hard bounce")
+        await store.suppress(account.id, f"user{index:02d}@list.test", "bounce")
         clock.advance(1)
     await store.suppress(account.id, "else@other.test", "manual")
     page = await browser.new_page(java_script_enabled=False, viewport=LAPTOP)
@@ -129,8 +129,8 @@ async def test_pages_follow_the_cursor_and_keep_the_search(
 async def test_another_accounts_rows_cannot_be_removed_or_seen(served: Served) -> None:
     store = served.node.store
     rival, rival_token = await other_account(served.node)
-    await store.suppress(rival.id, "theirs@x.test", "hard bounce")
-    await store.suppress(served.account.id, "ours@x.test", "hard bounce")
+    await store.suppress(rival.id, "theirs@x.test", "bounce")
+    await store.suppress(served.account.id, "ours@x.test", "bounce")
     async with signed_client(served, served.token) as (client, csrf):
         listing = await client.get("/suppressions", params={"q": "x.test"})
         assert "ours@x.test" in listing.text

@@ -32,6 +32,7 @@ async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
         "/v1/domains/{name}",
         "/v1/domains/{name}/verify",
         "/v1/domains/{name}/rotate-key",
+        "/v1/suppressions",
     }
     assert document["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     # Every error answer is documented with the one error shape, never FastAPI's own.

@@ -1,13 +1,22 @@
-"""The CLI's keys and domains commands on a real SQLite file (no DNS: verify has its tests)."""
+"""The CLI's keys, domains and reports commands on a real SQLite file (no DNS: verify has its
+tests)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from postillon.cli import cli
+from postillon.clock import SystemClock
+from postillon.config import load_settings
+from postillon.domains import TagKey, tagged_bounce_address
+from postillon.services.container import Services, load_master_key
+from postillon.storage.sql_store import SqlStore
+from tests.unit.reports import shapes
 
 
 @pytest.fixture
@@ -121,3 +130,32 @@ def test_users_commands_say_what_is_wrong(
 
     assert result.exit_code == 1
     assert problem in result.output
+
+
+def test_reports_list_and_show_unmatched(config: Path) -> None:
+    settings = load_settings(config, os.environ)
+
+    async def receive() -> str:
+        store = SqlStore.from_url(settings.storage.url, SystemClock())
+        await store.migrate()
+        services = Services.build(settings, store, None, SystemClock())
+        try:
+            key = TagKey.derive(load_master_key(settings.dkim, settings.master_key_path).material)
+            rcpt = tagged_bounce_address("gone.example", "01JGONE0000000000000000000", key)
+            stored = await services.return_path.receive(
+                mail_from="", rcpt_to=rcpt, data=shapes.GMAIL.data, peer="192.0.2.9"
+            )
+            return stored.id
+        finally:
+            await services.close()
+            await store.close()
+
+    report_id = asyncio.run(receive())
+    [line] = run(config, "reports", "list").splitlines()
+    shown = run(config, "reports", "show", report_id)
+
+    assert line.startswith(f"{report_id}  ")
+    assert "bounce (gmail)" in line
+    assert "from 192.0.2.9  message -  applied to 0" in line
+    assert "** Address not found **" in shown
+    assert run(config, "reports", "list", "--account", "acme") == ""

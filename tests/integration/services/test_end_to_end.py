@@ -16,6 +16,7 @@ from postillon.app import Node
 from postillon.clock import FakeClock
 from postillon.config.settings import DkimSettings, MtaStsSettings, Settings, SmtpTimeouts
 from postillon.domains import parse_bounce_address
+from postillon.domains.return_path import TAG_CHARS, TAG_SEPARATOR
 from postillon.queue.status import RecipientStatus
 from postillon.services.container import Services
 from postillon.services.domain_views import DomainStatus
@@ -89,7 +90,11 @@ async def test_key_domain_verify_send_deliver_and_pass_dkim_spf_dmarc(
 
     assert [r.status for r in view.recipients] == [RecipientStatus.DELIVERED]
     assert received.peer == SOURCE_ADDRESS
-    assert parse_bounce_address(received.mail_from) == (domain, sent.id)
+    tagged = parse_bounce_address(received.mail_from)
+    assert tagged is not None
+    assert tagged[0] == domain
+    assert tagged[1].startswith(sent.id + TAG_SEPARATOR)
+    assert len(tagged[1]) == len(sent.id) + 1 + TAG_CHARS
     assert dkim.verify(received.data, dnsfunc=dkimpy_dnsfunc(test_dns.nameserver)) is True
     spf = check_spf(received.peer, received.mail_from, HELO_NAME)
     dkim_auth = check_dkim(received.data, dnsfunc=dkimpy_dnsfunc(test_dns.nameserver))

@@ -11,7 +11,7 @@ import pytest
 
 from postillon.clock import FakeClock
 from postillon.config.settings import DkimSettings
-from postillon.domains import parse_bounce_address
+from postillon.domains import ReturnPath, TagKey, read_return_path
 from postillon.message.errors import InvalidMessageError
 from postillon.message.model import OutgoingEmail
 from postillon.queue.status import RecipientStatus
@@ -76,7 +76,9 @@ async def test_a_sent_message_is_signed_and_has_the_bounce_envelope(
     view = await world.store.get_message(result.id, with_body=True)
     assert view is not None
     assert view.body is not None
-    assert parse_bounce_address(view.mail_from) == (domain, result.id)
+    assert read_return_path(view.mail_from, TagKey.derive(MASTER.material)) == ReturnPath(
+        domain, result.id, is_tagged=True, address=view.mail_from
+    )
     assert view.body.startswith(b"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;")
     assert b" l=" not in view.body.split(b"\r\n\r\n")[0]
     assert dkim.verify(view.body, dnsfunc=dkimpy_dnsfunc(test_dns.nameserver)) is True

@@ -128,7 +128,7 @@ async def test_delete_removes_message_recipients_and_attempts(
 async def test_unsuppress_lets_the_address_be_sent_to_again(store: SqlStore) -> None:
     account = await store.ensure_account("acme")
     assert await store.suppress(account.id, "a@example.test", "manual") is True
-    assert await store.suppress(account.id, "A@example.test", "again") is False
+    assert await store.suppress(account.id, "A@example.test", "bounce") is False
 
     assert await store.unsuppress(account.id, "a@example.test") is True
 

@@ -56,8 +56,10 @@ class WebhookReceiver:
         check: Check | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        if not host.startswith("127.0.0.8"):
-            raise ValueError("webhook tests own 127.0.0.80-89 only")
+        # Each suite owns its loopback range: the webhook tests 127.0.0.80-89, the return-path
+        # tests (issue 15) 127.0.15.x; never anything but loopback.
+        if not host.startswith(("127.0.0.8", "127.0.15.")):
+            raise ValueError("webhook receivers bind 127.0.0.80-89 or 127.0.15.x only")
         self.host = host
         self.port = 0
         self.arrivals: list[Arrival] = []

@@ -25,7 +25,9 @@ def test_the_event_types_are_exactly_the_documented_ones() -> None:
         "email.suppressed",
         "email.failed",
         "email.cancelled",
+        "email.delayed",
         "email.complained",
+        "email.unsubscribed",
         "domain.verified",
         "domain.dns_failed",
     }

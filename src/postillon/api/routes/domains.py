@@ -10,7 +10,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from postillon.api.context import Context, CurrentAccount
-from postillon.api.domain_views import AddDomainBody, DomainList, DomainOut, domain_out
+from postillon.api.domain_views import (
+    AddDomainBody,
+    DomainList,
+    DomainOut,
+    DomainSettingsBody,
+    domain_out,
+)
 from postillon.api.openapi_errors import error_responses
 from postillon.api.problems import ApiError, ErrorType
 from postillon.domains.errors import InvalidDomainError
@@ -63,6 +69,25 @@ async def verify_domain(name: str, account: CurrentAccount, context: Context) ->
     fix; the domain is verified (and signs) once every required record is."""
     try:
         return domain_out(await context.services.domains.verify(account, name))
+    except InvalidDomainError as error:
+        raise _no_such_domain(name) from error
+
+
+@router.patch(
+    "/{name}",
+    summary="Change a domain's settings (one-click unsubscribe by default)",
+    responses=error_responses(401, 404, 422, 429, 503),
+)
+async def update_domain(
+    name: str, body: DomainSettingsBody, account: CurrentAccount, context: Context
+) -> DomainOut:
+    """``unsubscribe_default``: single-recipient mail from the domain gets List-Unsubscribe and
+    List-Unsubscribe-Post (RFC 8058) unless a request sends ``"unsubscribe": false``."""
+    domains = context.services.domains
+    try:
+        return domain_out(
+            await domains.set_unsubscribe_default(account, name, body.unsubscribe_default)
+        )
     except InvalidDomainError as error:
         raise _no_such_domain(name) from error
 
