@@ -6,10 +6,11 @@ one it has added and not verified yet: signed with its pending key) -> compose
 (message.compose; Message-ID in the sender's domain) -> with ``unsubscribe``,
 List-Unsubscribe / List-Unsubscribe-Post (services.unsubscribe) -> DKIM-sign with the
 domain's active key (in a small thread pool: the RSA signature releases the GIL, so it can run
-on a second core) -> enqueue with the envelope sender ``bounces+<id>-<tag>@pstbounces.<domain>``
-(so SPF aligns under DMARC; the keyed tag lets the inbound listener refuse reports to addresses
-we never used) -> answer after the commit (a unit of the grouped ingest commit, so concurrent
-requests from every door share commits; storage/ingest_groups.py, storage/writer.py).
+on a second core) -> enqueue with the envelope sender
+``bounces+<id>-<tag>@pstbounces.<domain>`` (so SPF aligns under DMARC; the keyed tag lets the
+inbound listener refuse reports to addresses we never used) -> answer after the commit (a unit
+of the grouped ingest commit, so concurrent requests from every door share commits;
+storage/ingest_groups.py, storage/writer.py).
 An Idempotency-Key is stored with the messages in the same transaction; the same key with the
 same request fingerprint within 24 h answers the first result again, another fingerprint is a
 conflict.
@@ -32,7 +33,7 @@ from typing import Any
 
 from postillon.clock import Clock
 from postillon.config.settings import ApiSettings
-from postillon.dkim import sign_message
+from postillon.dkim import DkimSigner, sign_message
 from postillon.domains import TagKey, tagged_bounce_address
 from postillon.domains.errors import InvalidDomainError
 from postillon.domains.names import normalize_domain
@@ -263,7 +264,7 @@ class SendService:
             account_id=account.id,
             mail_from="",  # the bounce address, set once the id exists (same transaction)
             recipients=tuple(NewRecipient(address) for address in submission.rcpt_to),
-            body=sign_message(prepared.data, signers),
+            body=await self._sign(prepared.data, signers),
             subject=prepared.subject,
             header_message_id=prepared.message_id,
             from_header=prepared.from_.addr_spec,
@@ -272,6 +273,11 @@ class SendService:
         )
         [result] = await self._enqueue([(domain, message)], [False], None)
         return result
+
+    async def _sign(self, data: bytes, signers: Sequence[DkimSigner]) -> bytes:
+        """``data`` with its DKIM-Signature fields, signed in the signing threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._signing, sign_message, data, signers)
 
     # -- the path of a request -------------------------------------------------------------
 
@@ -361,8 +367,7 @@ class SendService:
             )
         except InvalidMessageError as exc:
             raise _in_batch(exc, in_batch, index) from exc
-        loop = asyncio.get_running_loop()
-        body = await loop.run_in_executor(self._signing, sign_message, composed.data, signers)
+        body = await self._sign(composed.data, signers)
         message = NewMessage(
             account_id=account.id,
             mail_from="",  # set to the bounce address once the id exists (same transaction)
