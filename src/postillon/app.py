@@ -31,6 +31,7 @@ from postillon.delivery.engine import Engine
 from postillon.delivery.pool import ConnectionPool
 from postillon.delivery.sandbox import SandboxRouting
 from postillon.dkim import MasterKey
+from postillon.dns.destinations import DestinationFilter
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
@@ -94,6 +95,7 @@ class Node:
             self.resolver,
             LocalIdentity.from_settings(settings.delivery),
             random.Random(),
+            DestinationFilter.from_settings(settings.delivery),
         )
         self.fetcher: PolicyFetcher | None = None
         self.policies: PolicyCache | None = None
@@ -268,7 +270,7 @@ class Node:
             "node.started",
             role=self.role.value,
             owner=self.engine.owner,
-            storage=self.settings.storage.url,
+            storage=self.settings.storage.redacted_url(),
             api=self.settings.api.listen if self.role.runs_api else None,
             inbound=self.inbound.sockets if self.inbound and self.role.runs_api else None,
         )

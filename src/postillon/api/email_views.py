@@ -119,7 +119,10 @@ class EmailOut(_Out):
     created_at: datetime
     scheduled_at: datetime | None
     stream: Stream = Field(description="transactional or broadcast (the claim order).")
-    recipients: list[RecipientOut]
+    recipients: list[RecipientOut] = Field(
+        description="Every recipient; in a listing only the first 20 (see recipient_count)."
+    )
+    recipient_count: int = Field(description="How many recipients the email has.")
     source: str = Field(default="api", description='How it came in: "api" or "smtp".')
     api_key_prefix: str | None = Field(
         default=None, description="The shown prefix of the API key that sent it (SMTP AUTH)."
@@ -209,6 +212,7 @@ def email_out(view: MessageView) -> EmailOut:
         recipients=[recipient_out(r) for r in view.recipients],
         source=view.source,
         api_key_prefix=view.api_key_prefix,
+        recipient_count=view.total_recipients,
     )
 
 

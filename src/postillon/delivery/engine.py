@@ -253,7 +253,7 @@ class Engine:
             decide(
                 fact,
                 previous_attempts=attempts[fact.recipient.recipient_id],
-                created_at=claimed.created_at,
+                created_at=claimed.lifetime_start,
                 started_at=started_at,
                 now=now,
                 retry=self._retry,

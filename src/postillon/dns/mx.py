@@ -1,7 +1,8 @@
 """The MX walk: from a recipient domain to the ordered list of hosts to try (RFC 5321 §5.1).
 
 Owns: the routing rules (preference order, random order among equal preferences, implicit MX,
-null MX, loop detection, which failures are permanent) as a pure state machine. Like
+null MX, loop detection, refusing internal addresses, which failures are permanent) as a pure
+state machine. Like
 dnspython's ``_Resolution``, :class:`MxWalk` only says which lookups it needs next and decides
 on the answers it is given; ``postillon.dns.router`` runs the lookups. It must not do I/O, read
 the clock or use global randomness (a ``random.Random`` is injected).
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from postillon.config.settings import DeliverySettings
+from postillon.dns.destinations import DestinationFilter
 from postillon.dns.errors import (
     DnsLookupError,
     MailLoopError,
@@ -31,6 +33,7 @@ from postillon.dns.errors import (
     NoMxAddressError,
     NoSuchDomainError,
     NullMxError,
+    PrivateDestinationError,
 )
 from postillon.dns.records import Answer, MxRecord, RecordType, Status, normalize_name
 
@@ -40,6 +43,8 @@ MAX_MX_HOSTS = 10
 # RFC 5321 §5.1: an implicit MX has preference 0.
 IMPLICIT_MX_PREFERENCE = 0
 ADDRESS_TYPES = (RecordType.A, RecordType.AAAA)
+# A refusal names this many refused addresses at most (the reply text stays short).
+MAX_REFUSALS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -128,9 +133,16 @@ class _Candidate:
 class MxWalk:
     """The routing decision for one domain, fed answers by whoever does the lookups."""
 
-    def __init__(self, domain: str, identity: LocalIdentity, rng: random.Random) -> None:
+    def __init__(
+        self,
+        domain: str,
+        identity: LocalIdentity,
+        rng: random.Random,
+        destinations: DestinationFilter | None = None,
+    ) -> None:
         self.domain = normalize_name(domain)
         self._identity = identity
+        self._destinations = destinations or DestinationFilter()
         self._rng = rng
         self._mx_asked = False
         self._candidates: list[_Candidate] | None = None
@@ -199,25 +211,43 @@ class MxWalk:
     def route(self) -> Route:
         """The hosts to try, best first.
 
+        Addresses the destination filter refuses (internal networks) are dropped; a host left
+        without addresses is not tried.
+
         Raises MailLoopError when we are the best MX (RFC 5321 §5.1: only hosts preferred over
         ourselves may be tried), NoMailHostError when an implicit MX has no address,
-        NoMxAddressError or DnsLookupError when no MX host has an address.
+        NoMxAddressError or DnsLookupError when no MX host has an address,
+        PrivateDestinationError when every address found is refused.
         """
         if self._candidates is None or self.next_queries():
             raise RuntimeError("route() before all queries were answered")
         candidates = self._without_self(self._candidates)
         hosts: list[MxHost] = []
         failures: list[str] = []
+        refused: list[str] = []
         for candidate in candidates:
-            addresses = candidate.addresses()
+            addresses = []
+            for address in candidate.addresses():
+                reason = self._destinations.refusal(address)
+                if reason is None:
+                    addresses.append(address)
+                else:
+                    refused.append(f"{candidate.name} {address}: {reason}")
             if addresses:
-                hosts.append(MxHost(candidate.name, candidate.preference, addresses))
+                hosts.append(MxHost(candidate.name, candidate.preference, tuple(addresses)))
             elif (failure := candidate.failure()) is not None:
                 failures.append(failure)
         if hosts:
             return Route(self.domain, tuple(hosts), self._is_implicit)
         if failures:
             raise DnsLookupError(self.domain, "address lookup failed: " + "; ".join(failures))
+        if refused:
+            raise PrivateDestinationError(
+                self.domain,
+                "refusing to deliver into an internal network ("
+                + "; ".join(refused[:MAX_REFUSALS_SHOWN])
+                + "); an operator may allow it with [delivery] allow_private_destinations",
+            )
         if self._is_implicit:
             raise NoMailHostError(self.domain, "no MX records and no address records")
         names = ", ".join(candidate.name for candidate in candidates)

@@ -12,7 +12,7 @@ cannot leak to another sharing its MX hosts. It must not apply a policy to an MX
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Protocol
 
 import structlog
@@ -34,6 +34,9 @@ FETCH_RETRY_AFTER_S = 300.0
 # Bound on domains kept in memory (a policy is a few hundred bytes); the oldest entry goes first,
 # and the store still has it.
 MAX_CACHED_DOMAINS = 100_000
+# Domains refreshed at once by the periodic sweep: each refresh is a TXT lookup and maybe an HTTPS
+# fetch; a burst of thousands would flood the resolver and our outbound sockets.
+REFRESH_CONCURRENCY = 8
 
 _log = structlog.get_logger(__name__)
 
@@ -100,8 +103,13 @@ class PolicyCache:
         """
         now = self._clock.now()
         due = [d for d, p in self._policies.items() if p.is_due_refresh(now)]
-        checks: list[Awaitable[MtaStsPolicy | None]] = [self.policy_for(d) for d in due]
-        await asyncio.gather(*checks)
+        queue = iter(due)
+
+        async def worker() -> None:
+            for domain in queue:  # the workers share one iterator: each domain is checked once
+                await self.policy_for(domain)
+
+        await asyncio.gather(*(worker() for _ in range(min(REFRESH_CONCURRENCY, len(due)))))
         return len(due)
 
     async def aclose(self) -> None:

@@ -96,6 +96,7 @@ async def claim_due(
                 messages.c.mail_from,
                 messages.c.body,
                 messages.c.created_at,
+                messages.c.scheduled_at,
             ).where(messages.c.id.in_(message_ids))
         )
     }
@@ -110,6 +111,7 @@ async def claim_due(
             recipients=tuple(claimed),
             lease_until=lease_until,
             stream_rank=ranks[message_id],
+            scheduled_at=message_rows[message_id].scheduled_at,
         )
         for (message_id, domain), claimed in groups.items()
     ]

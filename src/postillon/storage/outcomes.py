@@ -80,7 +80,6 @@ def _payload(row: Any, outcome: RecipientOutcome, attempt_number: int) -> dict[s
         "recipient_id": row.id,
         "attempt": attempt_number,
         "tags": row.tags,
-        "metadata": row.metadata,
         "bounce_class": outcome.bounce_class.value if outcome.bounce_class else None,
         "possible_duplicate": outcome.possible_duplicate or row.possible_duplicate,
         "source": row.source,
@@ -132,7 +131,6 @@ async def record_outcomes(
                 recipients,
                 messages.c.account_id,
                 messages.c.tags,
-                messages.c.metadata,
                 messages.c.source,
                 messages.c.api_key_prefix,
             )

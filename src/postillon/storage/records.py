@@ -104,6 +104,15 @@ class ClaimedJob:
     recipients: tuple[ClaimedRecipient, ...]
     lease_until: datetime
     stream_rank: int = 0  # its message's stream (queue/stream.py): 0 goes first
+    scheduled_at: datetime | None = None
+
+    @property
+    def lifetime_start(self) -> datetime:
+        """Where the queue lifetime counts from: the later of creation and schedule (a message
+        scheduled days ahead has its whole lifetime after its first attempt is due)."""
+        if self.scheduled_at is None:
+            return self.created_at
+        return max(self.created_at, self.scheduled_at)
 
 
 @dataclass(frozen=True)
@@ -204,6 +213,13 @@ class MessageView:
     stream: Stream = DEFAULT_STREAM
     source: str = "api"
     api_key_prefix: str | None = None
+    # How many recipients the message has: listings carry only the first few of them.
+    recipient_count: int | None = None
+
+    @property
+    def total_recipients(self) -> int:
+        """The message's number of recipients, also when ``recipients`` is a first page."""
+        return len(self.recipients) if self.recipient_count is None else self.recipient_count
 
 
 @dataclass(frozen=True)

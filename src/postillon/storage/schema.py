@@ -228,6 +228,8 @@ api_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("last_used_at", UtcDateTime(), nullable=True),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    # Dashboard sessions of this key issued before it are ended (sign-out; 0008).
+    sa.Column("sessions_ended_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "id"),
 )
 
@@ -377,12 +379,15 @@ dashboard_users = sa.Table(
     metadata,
     sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
     sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("email", sa.String(ADDRESS_LENGTH), nullable=False, unique=True),  # lower case
+    sa.Column("email", sa.String(ADDRESS_LENGTH), nullable=False),  # lower case
     sa.Column("password_hash", sa.String(PASSWORD_HASH_LENGTH), nullable=False),  # argon2id
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("password_changed_at", UtcDateTime(), nullable=False),
     sa.Column("last_sign_in_at", UtcDateTime(), nullable=True),
+    # Sessions issued before it are ended (sign-out; 0008).
+    sa.Column("sessions_ended_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "email"),
+    sa.UniqueConstraint("account_id", "email"),  # unique per account (0008), not across
 )
 
 # -- Reports received by mail on the return path (0012) --------------------------------------

@@ -23,8 +23,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from postillon.clock import Clock
+from postillon.dns.special_addresses import IPAddress
 from postillon.errors import PostillonError
-from postillon.webhooks.addresses import IPAddress
 from postillon.webhooks.errors import UnsafeTargetError
 from postillon.webhooks.guard import AddressResolver, TargetGuard, VettedTarget
 from postillon.webhooks.result import DeliveryResult, FailureKind
