@@ -75,7 +75,10 @@ async def run_postillon(messages: int, size: int, work: Path, dns: TestDns) -> d
         storage=StorageSettings(url=f"sqlite:///{work / 'queue.db'}"),
         dns=DnsSettings(nameservers=(dns.nameserver,)),
         delivery=DeliverySettings(
-            helo_name="mta.bench.example", smtp_port=SINK_PORT, poll_interval_s=0.05
+            helo_name="mta.bench.example",
+            smtp_port=SINK_PORT,
+            poll_interval_s=0.05,
+            allow_private_destinations=("127.0.0.0/8",),  # the sink listens on loopback
         ),
         mta_sts=MtaStsSettings(enabled=False),
         dkim=DkimSettings(master_key_file=work / "dkim-master.key"),

@@ -31,6 +31,7 @@ from postillon.delivery.engine import Engine
 from postillon.delivery.pool import ConnectionPool
 from postillon.delivery.sandbox import SandboxRouting
 from postillon.dkim import MasterKey
+from postillon.dns.destinations import DestinationFilter
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
@@ -41,6 +42,7 @@ from postillon.policy.fetch import PolicyFetcher
 from postillon.roles import Role
 from postillon.services.container import Services, load_master_key
 from postillon.services.rate_limit import RateLimit, RateLimiter
+from postillon.services.tlsrpt import TlsRptReporter, build_reporter
 from postillon.storage.health_sql import queue_gauges, schema_problem
 from postillon.storage.limits import create_slots
 from postillon.storage.notify import create_listener
@@ -94,6 +96,7 @@ class Node:
             self.resolver,
             LocalIdentity.from_settings(settings.delivery),
             random.Random(),
+            DestinationFilter.from_settings(settings.delivery),
         )
         self.fetcher: PolicyFetcher | None = None
         self.policies: PolicyCache | None = None
@@ -118,9 +121,22 @@ class Node:
             clock=self.clock,
             max_rcpts=settings.delivery.max_rcpts_per_transaction,
             source_address=source_address_picker(settings),
+            # DANE needs validated answers: only with [dns] dnssec (a trusted validating resolver).
+            tlsa=self.resolver if settings.dns.dnssec else None,
         )
         owner = node_owner()
         self.metrics = Metrics()
+        self.tlsrpt: TlsRptReporter | None = None
+        if settings.tlsrpt.enabled:
+            self.tlsrpt = build_reporter(
+                settings,
+                store=self.store,
+                engines=self.store.engines,
+                master=master_key,
+                txt=self.resolver,
+                clock=self.clock,
+                owner=owner,
+            )
         self.destinations = create_slots(settings.storage.url)
         self.engine = Engine(
             store=self.store,
@@ -131,6 +147,7 @@ class Node:
             owner=owner,
             destinations=self.destinations,
             metrics=self.metrics,
+            count_tls_sessions=settings.tlsrpt.enabled,
         )
         # Mail accepted, retried or cancelled on this node is looked at by its engine at once.
         self.store.engines.due.subscribe(self.engine.wake)
@@ -251,6 +268,9 @@ class Node:
             housekeeping.append(
                 asyncio.create_task(_every(POLICY_REFRESH_S, self.policies.refresh_due, stop))
             )
+        if self.tlsrpt is not None and self.role.runs_delivery:
+            interval = self.settings.tlsrpt.check_interval_s
+            housekeeping.append(asyncio.create_task(_every(interval, self.tlsrpt.run_once, stop)))
         if self.role.runs_api:
             await self.api.start()  # a listen address that cannot be bound stops startup here
             try:
@@ -268,7 +288,7 @@ class Node:
             "node.started",
             role=self.role.value,
             owner=self.engine.owner,
-            storage=self.settings.storage.url,
+            storage=self.settings.storage.redacted_url(),
             api=self.settings.api.listen if self.role.runs_api else None,
             inbound=self.inbound.sockets if self.inbound and self.role.runs_api else None,
         )

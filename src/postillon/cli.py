@@ -12,7 +12,6 @@ from typing import TypeVar
 
 import click
 import structlog
-from sqlalchemy.engine import make_url
 
 from postillon.app import Node, ensure_sqlite_dir, sqlite_path
 from postillon.clock import SystemClock
@@ -59,11 +58,6 @@ def _refuse_missing_database(settings: Settings) -> None:
         )
 
 
-def _redacted(url: str) -> str:
-    """The database URL without its password."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def _with_store(settings: Settings, work: Callable[[SqlStore], Awaitable[T]]) -> T:
     _refuse_missing_database(settings)
 
@@ -72,7 +66,7 @@ def _with_store(settings: Settings, work: Callable[[SqlStore], Awaitable[T]]) ->
         try:
             if await current_revision(store.engines.writer) is None:
                 raise click.ClickException(
-                    f"{_redacted(settings.storage.url)} holds no postillon schema: start"
+                    f"{settings.storage.redacted_url()} holds no postillon schema: start"
                     " `postillon serve` (or run `postillon init`) on it first"
                 )
             await store.migrate()  # an older schema is brought up to date, as serve would
@@ -123,7 +117,7 @@ def init(config: Path | None) -> None:
         load_master_key(settings.dkim, settings.master_key_path)
     except PostillonError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"database: {settings.storage.url}")
+    click.echo(f"database: {settings.storage.redacted_url()}")
     if settings.dkim.master_key is None:
         click.echo(f"DKIM master key: {settings.master_key_path} (back it up)")
     for line in next_steps(settings):
@@ -168,7 +162,9 @@ async def _serve(settings: Settings, role: Role) -> None:
         loop.add_signal_handler(sig, stop.set)
     node = Node(settings, role=role)
     loop.add_signal_handler(signal.SIGHUP, node.reload_tls)  # renewed certificates
-    click.echo(f"postillon serving (storage {settings.storage.url}); SIGTERM stops it", err=True)
+    click.echo(
+        f"postillon serving (storage {settings.storage.redacted_url()}); SIGTERM stops it", err=True
+    )
     if role.runs_api and sys.stderr.isatty():  # a person at a terminal (make run), not an init
         for line in next_steps(settings):
             click.echo(line, err=True)
@@ -309,7 +305,7 @@ def keys_list(config: Path | None, account: str) -> None:
     """The account's keys by prefix, with creation, last use and revocation."""
 
     async def work(services: Services) -> list[ApiKeyInfo]:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         return await services.keys.list(owner.id)
 
     for info in _with_services(_settings(config), work):
@@ -331,7 +327,7 @@ def keys_revoke(config: Path | None, account: str, key_id: str) -> None:
     """Revoke a key: it is refused from the next request on."""
 
     async def work(services: Services) -> bool:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         return await services.keys.revoke(owner.id, key_id)
 
     revoked = _with_services(_settings(config), work)
@@ -364,7 +360,7 @@ def domains_verify(config: Path | None, account: str, name: str) -> None:
     """Check the domain's records through DNS, record by record (exit 1 unless verified)."""
 
     async def work(services: Services) -> DomainView:
-        return await services.domains.verify(await services.keys.account_named(account), name)
+        return await services.domains.verify(await services.keys.existing_account(account), name)
 
     view = _with_services(_settings(config), work)
     _echo_domain(view)
@@ -380,7 +376,7 @@ def domains_show(config: Path | None, account: str, name: str | None) -> None:
     """One domain with its records and their last check, or all of the account's."""
 
     async def work(services: Services) -> list[DomainView]:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         if name is not None:
             return [await services.domains.get(owner, name)]
         return await services.domains.list(owner)
@@ -434,7 +430,7 @@ def users_list(config: Path | None, account: str) -> None:
     """The account's dashboard users, with creation and last sign-in."""
 
     async def work(services: Services) -> list[DashboardUserInfo]:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         return await services.users.list(owner.id)
 
     for info in _with_services(_settings(config), work):
@@ -455,7 +451,7 @@ def users_remove(config: Path | None, account: str, email: str) -> None:
     """Remove a dashboard user: their sessions end at once."""
 
     async def work(services: Services) -> None:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         await services.users.remove(owner.id, email)
 
     _with_services(_settings(config), work)
@@ -473,7 +469,7 @@ def users_set_password(config: Path | None, account: str, password_stdin: bool, 
     password = _password(password_stdin)
 
     async def work(services: Services) -> None:
-        owner = await services.keys.account_named(account)
+        owner = await services.keys.existing_account(account)
         await services.users.set_password(owner.id, email, password)
 
     _with_services(settings, work)

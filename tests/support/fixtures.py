@@ -14,6 +14,10 @@ from tests.support.postfix import PostfixSmtpd
 from tests.support.receivers import DataHandler, RcptHandler, Receiver
 from tests.support.smtp_sink import SmtpSink
 
+# Test MX hosts listen on loopback: every test node allows delivery there
+# ([delivery] allow_private_destinations; production refuses internal networks).
+LOOPBACK_DESTINATIONS = ("127.0.0.0/8",)
+
 
 class ReceiverFactory(Protocol):
     """``await smtp_receiver("127.0.0.41", tls_context=...)``: a started Receiver."""

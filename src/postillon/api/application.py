@@ -1,4 +1,5 @@
-"""The FastAPI application: routes, the error shape, the body limit and the rate limiter.
+"""The FastAPI application: routes, the error shape, and the gate (authentication, rate
+limit and body limit, before any body is read).
 
 :func:`create_app` builds it from the node's services and settings; :mod:`.server` serves it
 in our own event loop. The OpenAPI document is at ``/openapi.json``. Must not start anything
@@ -10,7 +11,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from postillon.api import error_handlers
-from postillon.api.body_limit import BodyLimit, max_body_bytes
+from postillon.api.auth_gate import AuthGate
+from postillon.api.body_limit import max_body_bytes
 from postillon.api.context import ApiContext
 from postillon.api.rate_limit import RateLimit, RateLimiter
 from postillon.api.routes import domains, emails, suppressions, unsubscribe
@@ -63,5 +65,10 @@ def create_app(
     app.include_router(unsubscribe.router)
     if webhooks is not None:
         app.include_router(webhook_routes.router)
-    app.add_middleware(BodyLimit, limit=max_body_bytes(settings.api.max_message_bytes))
+    app.add_middleware(
+        AuthGate,
+        keys=services.keys,
+        limiter=limiter,
+        max_body_bytes=max_body_bytes(settings.api.max_message_bytes),
+    )
     return app

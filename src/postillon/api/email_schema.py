@@ -78,8 +78,12 @@ Mailbox = Annotated[
         custom_error_message=_MAILBOX_ERROR,
     ),
 ]
+# No list of recipients may be longer than the highest ``[api] max_recipients_per_message``
+# allowed; refused while the JSON is read, before any address is parsed.
+MAX_LISTED_MAILBOXES = 1000
 Mailboxes = Annotated[
-    Annotated[Mailbox, Tag(ONE_TAG)] | Annotated[list[Mailbox], Tag(LIST_TAG)],
+    Annotated[Mailbox, Tag(ONE_TAG)]
+    | Annotated[list[Mailbox], Tag(LIST_TAG), Field(max_length=MAX_LISTED_MAILBOXES)],
     Discriminator(
         _one_or_many,
         custom_error_type="mailboxes_type",
@@ -163,7 +167,9 @@ class SendEmailBody(_Strict):
         description="String pairs kept with the message and echoed in its events.",
     )
     scheduled_at: Rfc3339 | None = Field(
-        default=None, description="RFC 3339; the first attempt waits until then."
+        default=None,
+        description="RFC 3339; the first attempt waits until then (at most 30 days ahead; the"
+        " queue lifetime counts from it).",
     )
     unsubscribe: bool | None = Field(
         default=None,

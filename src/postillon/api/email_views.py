@@ -57,13 +57,30 @@ class ReplyOut(_Out):
 
 class TlsOut(_Out):
     """The TLS of an attempt: used at all, protocol version, cipher, whether the certificate
-    verified, and why not (or why TLS was not used)."""
+    verified, and why not (or why TLS was not used); the transport-security policy that applied,
+    the TLSA record that authenticated the server under DANE, and why a session was refused."""
 
     used: bool
     version: str | None
     cipher: str | None
     verified: bool | None
     reason: str | None
+    policy: str | None = Field(
+        default=None,
+        description="dane, mta-sts-enforce, mta-sts-testing or opportunistic (precedence in "
+        "that order); null for attempts recorded before it was kept.",
+    )
+    dane_tlsa: str | None = Field(
+        default=None, description='The matching TLSA record\'s "usage selector matching".'
+    )
+    refusal: str | None = Field(
+        default=None, description="Why the session was refused (DANE, MTA-STS), if it was."
+    )
+    result: str | None = Field(
+        default=None,
+        description="The TLS-RPT result type (RFC 8460 §4.3) of a failed or non-compliant "
+        "session, e.g. tlsa-invalid, starttls-not-supported; null when it complied.",
+    )
 
 
 class MtaStsOut(_Out):
@@ -117,7 +134,10 @@ class EmailOut(_Out):
     metadata: dict[str, str]
     created_at: datetime
     scheduled_at: datetime | None
-    recipients: list[RecipientOut]
+    recipients: list[RecipientOut] = Field(
+        description="Every recipient; in a listing only the first 20 (see recipient_count)."
+    )
+    recipient_count: int = Field(description="How many recipients the email has.")
     source: str = Field(default="api", description='How it came in: "api" or "smtp".')
     api_key_prefix: str | None = Field(
         default=None, description="The shown prefix of the API key that sent it (SMTP AUTH)."
@@ -165,6 +185,10 @@ def attempt_out(view: AttemptView) -> AttemptOut:
             cipher=r.tls_cipher,
             verified=r.tls_verified,
             reason=r.tls_reason,
+            policy=r.tls_policy,
+            dane_tlsa=r.dane_tlsa,
+            refusal=r.tls_refusal,
+            result=r.tls_result,
         ),
         mta_sts=MtaStsOut(mode=r.mta_sts_mode, policy_id=r.mta_sts_policy_id),
     )
@@ -206,6 +230,7 @@ def email_out(view: MessageView) -> EmailOut:
         recipients=[recipient_out(r) for r in view.recipients],
         source=view.source,
         api_key_prefix=view.api_key_prefix,
+        recipient_count=view.total_recipients,
     )
 
 

@@ -9,6 +9,7 @@ The mapping, one status per meaning:
     InvalidMessageError              422, or 413 when ``is_too_large``
     InvalidDomainError               422 on ``name``
     DomainNotVerifiedError           403 with the hint, on ``from``
+    KeyGenerationLimitError          429 with Retry-After (DKIM keys made per account per hour)
     NotFoundError                    404 (also for another account's ids: never 403)
     IdempotencyConflictError         409 ``idempotency_conflict``
     DomainExistsError                409 ``conflict``
@@ -20,6 +21,7 @@ Must not decide anything a service decides; it only translates.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,6 +43,7 @@ from postillon.services.errors import (
     IdempotencyConflictError,
     NotFoundError,
 )
+from postillon.services.key_generation import KeyGenerationLimitError
 
 log = structlog.get_logger("postillon.api")
 
@@ -83,6 +86,11 @@ def api_error(error: Exception) -> ApiError:
         return ApiError(409, ErrorType.IDEMPOTENCY_CONFLICT, str(error))
     if isinstance(error, DomainExistsError):
         return ApiError(409, ErrorType.CONFLICT, str(error))
+    if isinstance(error, KeyGenerationLimitError):
+        retry_after = max(1, math.ceil(error.retry_after_s))
+        return ApiError(
+            429, ErrorType.RATE_LIMITED, str(error), headers={"Retry-After": str(retry_after)}
+        )
     if isinstance(error, TemporaryError):
         return ApiError(
             503,

@@ -1,5 +1,6 @@
-"""The per-key rate limits the API charges; they live in services (the SMTP submission door
-charges the same buckets), re-exported here for the API's modules."""
+"""The per-key rate limits the API charges: the token buckets of
+:mod:`postillon.services.rate_limit` (the SMTP submission door charges the same buckets), named
+here by a digest of the key, re-exported for the API's modules. Must not hold logic of its own."""
 
 from __future__ import annotations
 

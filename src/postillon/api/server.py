@@ -64,6 +64,10 @@ class ApiServer:
             server_header=False,
             timeout_keep_alive=KEEP_ALIVE_S,
             timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN_S),
+            # Forwarded headers only from the proxies the operator named (uvicorn would
+            # otherwise believe any local process, or FORWARDED_ALLOW_IPS).
+            proxy_headers=bool(settings.api.trusted_proxies),
+            forwarded_allow_ips=list(settings.api.trusted_proxies),
         )
         self._server = _Server(config)
         self._socket: socket.socket | None = None

@@ -11,10 +11,33 @@ import base64
 import binascii
 import ipaddress
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+# Shown in place of a secret (pydantic's own mask for SecretStr).
+REDACTED = "**********"
+# The password of a URL's userinfo (scheme://user:PASSWORD@host) and password=... parameters
+# (libpq keyword form in a query string).
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@:]*):[^/@]*@")
+_PARAM_PASSWORD = re.compile(r"(?i)([?&]password=)[^&]*")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password masked (the URL is still useful to read: host, database)."""
+    masked = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{REDACTED}@", url)
+    return _PARAM_PASSWORD.sub(lambda m: m.group(1) + REDACTED, masked)
 
 
 class _Section(BaseModel):
@@ -42,6 +65,18 @@ class StorageSettings(_Section):
             data_dir = Path(data.get("data_dir") or DEFAULT_DATA_DIR)
             data = {**data, "url": f"sqlite:///{data_dir / SQLITE_FILE}"}
         return data
+
+    @field_serializer("url")
+    def _url_without_password(self, url: str) -> str:
+        return redact_url(url)
+
+    def redacted_url(self) -> str:
+        """``url`` with its password masked: what logs and ``check-config`` show."""
+        return redact_url(url=self.url)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # repr() and str() (in tracebacks, debug logs) show the URL without its password.
+        yield "url", redact_url(self.url)
 
 
 def check_listen(value: str) -> str:
@@ -78,6 +113,14 @@ class ApiSettings(_Section):
     def _listen(cls, value: str) -> str:
         return check_listen(value)
 
+    # Recipients (to + cc + bcc) one message may have: 50 as Amazon SES, Postmark and Resend
+    # allow; at most 1000 (Mailgun's and SendGrid's ceiling). A batch holds up to 100 messages.
+    max_recipients_per_message: int = Field(default=50, ge=1, le=1000)
+    # Reverse proxies (addresses or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed: the client address (sign-in throttling) and https (Secure cookies) come from
+    # them. Empty: none, every client is the peer that connected (never an environment default).
+    trusted_proxies: tuple[str, ...] = ()
+
 
 class DnsSettings(_Section):
     """The resolver used for MX, A/AAAA, TXT (MTA-STS, DKIM checks) lookups."""
@@ -86,6 +129,9 @@ class DnsSettings(_Section):
     nameservers: tuple[str, ...] = ()
     timeout_s: float = Field(default=5.0, gt=0)
     cache_max_entries: int = Field(default=10_000, ge=0)
+    # True declares the name servers above trusted DNSSEC-validating resolvers reached over a
+    # trusted path (loopback): their AD bit marks answers secure, which enables DANE.
+    dnssec: bool = False
 
 
 class TlsSettings(_Section):
@@ -133,6 +179,9 @@ class DeliverySettings(_Section):
     source_addresses: tuple[str, ...] = ()
     # Addresses that are us, besides the two lists above: an MX resolving here is a loop (5.4.6).
     own_addresses: tuple[str, ...] = ()
+    # Networks (CIDRs) of private, loopback, link-local ... MX addresses we may deliver to; by
+    # default none: a tenant must not reach internal SMTP servers through us (a bounce, 5.4.4).
+    allow_private_destinations: tuple[str, ...] = ()
     max_rcpts_per_transaction: int = Field(default=100, gt=0)
     concurrency_per_destination: int = Field(default=10, gt=0)
     max_messages_per_connection: int = Field(default=100, gt=0)
@@ -209,7 +258,7 @@ class DkimSettings(_Section):
     """DKIM keys at rest: the master key that seals them (AES-256-GCM), and signature options."""
 
     # The base64 of 32 octets; when absent, ``master_key_file`` is read (created 0600 if new).
-    master_key: str | None = Field(default=None, repr=False)
+    master_key: SecretStr | None = None
     # Default: dkim-master.key in ``[storage] data_dir``.
     master_key_file: Path | None = None
     # Add an Ed25519 signature (RFC 8463) after the RSA one; needs a second published key.
@@ -241,22 +290,28 @@ class DashboardSettings(_Section):
     # The base64 of at least 32 octets signing session cookies; when absent, a random secret
     # per process (a restart signs everyone out, and nodes behind one load balancer disagree).
     # Make one with: openssl rand -base64 32
-    session_secret: str | None = Field(default=None, repr=False)
-    # Failed sign-ins allowed per client address, and per email or key prefix, in the window
-    # below, before sign-in answers 429 (counted in memory on each node).
+    session_secret: SecretStr | None = None
+    # Failed sign-ins allowed per client address, and per address and email or key prefix, in
+    # the window below, before sign-in answers 429 (counted in memory on each node).
     sign_in_attempts: int = Field(default=10, ge=1)
     sign_in_window_s: float = Field(default=900.0, gt=0)
+    # Where people reach the dashboard, e.g. "https://mail.example.com/dashboard"; behind a
+    # proxy that ends TLS the request looks like plain HTTP, and an https URL here still marks
+    # session cookies Secure.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
 
     @field_validator("session_secret")
     @classmethod
-    def _secret_is_long_base64(cls, value: str | None) -> str | None:
+    def _secret_is_long_base64(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            session_secret_octets(value)
+            session_secret_octets(value.get_secret_value())
         return value
 
     def secret_octets(self) -> bytes | None:
         """The decoded ``session_secret``, or None when it is not set."""
-        return None if self.session_secret is None else session_secret_octets(self.session_secret)
+        if self.session_secret is None:
+            return None
+        return session_secret_octets(self.session_secret.get_secret_value())
 
 
 class InboundSettings(_Section):
@@ -369,6 +424,32 @@ class MetricsSettings(_Section):
         return check_listen(value) if value else value
 
 
+class TlsRptSettings(_Section):
+    """SMTP TLS Reporting (RFC 8460): daily reports to the domains that ask for them.
+
+    Reports go out once per UTC day and policy domain, to the ``rua`` of its ``_smtp._tls``
+    record: https by POST, mailto through our own queue, From ``from_address`` in
+    ``from_domain`` (a verified sender domain of ``account``, whose DKIM key signs them).
+    """
+
+    enabled: bool = False
+    organization_name: str = ""
+    contact_info: str = ""
+    from_domain: str = ""
+    from_localpart: str = "tlsrpt-noreply"
+    account: str = ""
+    # How often a worker checks whether yesterday's reports are due (and retries failed ones).
+    check_interval_s: float = Field(default=3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> TlsRptSettings:
+        if self.enabled:
+            for key in ("organization_name", "contact_info", "from_domain", "account"):
+                if not getattr(self, key).strip():
+                    raise ValueError(f"tlsrpt.{key} is required when tlsrpt.enabled is true")
+        return self
+
+
 class Settings(_Section):
     """All of postillon's settings."""
 
@@ -386,6 +467,7 @@ class Settings(_Section):
     sandbox: SandboxSettings = SandboxSettings()
     metrics: MetricsSettings = MetricsSettings()
     inbound: InboundSettings = InboundSettings()
+    tlsrpt: TlsRptSettings = TlsRptSettings()
 
     @property
     def master_key_path(self) -> Path:

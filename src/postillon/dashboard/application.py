@@ -6,6 +6,7 @@ signer and the routes. Building it does no I/O. Must not be imported by the API 
 
 from __future__ import annotations
 
+import math
 import secrets
 from pathlib import Path
 
@@ -23,15 +24,23 @@ from postillon.dashboard import (
     message_routes,
     overview_routes,
     suppression_routes,
+    tls_routes,
     user_routes,
     views,
     webhook_routes,
 )
-from postillon.dashboard.context import CsrfRefused, DashboardContext, SignInRequired
+from postillon.dashboard.context import (
+    ACTION_LIMIT,
+    ActionsThrottled,
+    CsrfRefused,
+    DashboardContext,
+    SignInRequired,
+)
+from postillon.dashboard.security_headers import SecurityHeaders
 from postillon.dashboard.session import SessionSigner
 from postillon.dashboard.sign_in_limit import SignInLimiter
 from postillon.services.container import Services
-from postillon.storage.api_keys_sql import SqlApiKeys
+from postillon.services.rate_limit import RateLimiter
 from postillon.storage.protocol import Store
 from postillon.storage.transactions import Transactions
 from postillon.webhooks.service import WebhookService
@@ -62,7 +71,6 @@ def create_dashboard(
     app.state.dashboard = DashboardContext(
         services=services,
         store=store,
-        keys=SqlApiKeys(transactions),
         signer=SessionSigner(secret),
         templates=templates,
         webhooks=webhooks,
@@ -70,6 +78,7 @@ def create_dashboard(
         clock=clock,
         settings=settings,
         limiter=SignInLimiter(settings.sign_in_attempts, settings.sign_in_window_s, clock),
+        actions=RateLimiter(ACTION_LIMIT, clock),
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth_routes.router)
@@ -80,6 +89,7 @@ def create_dashboard(
     app.include_router(user_routes.router)
     app.include_router(suppression_routes.router)
     app.include_router(webhook_routes.router)
+    app.include_router(tls_routes.router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, _: Exception) -> Response:
@@ -92,6 +102,17 @@ def create_dashboard(
             if inside not in ("", "/"):
                 target = target.include_query_params(next=inside)
         return RedirectResponse(str(target), status_code=303)
+
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(ActionsThrottled)
+    async def _throttled(_: Request, exc: Exception) -> Response:
+        wait = max(1, math.ceil(getattr(exc, "retry_after_s", 1.0)))
+        return HTMLResponse(
+            f"<h1>Slow down</h1><p>Too many actions on this account; try again in {wait} s.</p>",
+            429,
+            headers={"Retry-After": str(wait)},
+        )
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(_: Request, __: Exception) -> Response:

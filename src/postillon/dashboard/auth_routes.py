@@ -22,8 +22,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from postillon.dashboard.context import Context, DashboardContext, SignedIn, check_csrf, render
 from postillon.dashboard.session import COOKIE_NAME, SessionClaim, SessionKind
 from postillon.services.keys import key_digest
+from postillon.services.users import AccountNeededError
 
 router = APIRouter()
+ACCOUNT_NEEDED = (
+    "This email signs in to more than one account: type the name of yours and sign in again."
+)
 WRONG_CREDENTIALS = "Those sign-in details are not valid (unknown, mistyped or revoked)."
 # Characters of an API key that identify it for throttling (its public prefix).
 KEY_PREFIX_CHARS = 12
@@ -52,6 +56,7 @@ async def sign_in(
     *,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    account: Annotated[str, Form()] = "",
     api_key: Annotated[str, Form()] = "",
     next_path: Annotated[str, Form(alias="next")] = "",
 ) -> Response:
@@ -62,7 +67,11 @@ async def sign_in(
     target = safe_next(next_path)
     token = api_key.strip()
     identity = f"key:{token[:KEY_PREFIX_CHARS]}" if token else f"email:{email.strip().lower()}"
-    throttle_keys = (f"ip:{_client(request)}", identity)
+    # Per client address, and per address and identity: never per identity alone, which would
+    # let anyone lock a known user out by typing their email (the argon2id cost and the
+    # per-address counts bound guessing instead).
+    client = _client(request)
+    throttle_keys = (f"ip:{client}", f"ip:{client}|{identity}")
     wait_s = context.limiter.retry_after_s(*throttle_keys)
     if wait_s is not None:
         minutes = max(1, math.ceil(wait_s / 60))
@@ -72,7 +81,13 @@ async def sign_in(
         )  # fmt: skip
         response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
         return response
-    claim = await _claim(context, token, email, password)
+    try:
+        claim = await _claim(context, token, email, password, account)
+    except AccountNeededError:
+        return render(
+            context, request, "sign_in.html", None, status_code=401, next=target,
+            error=ACCOUNT_NEEDED, typed_email=email.strip(), ask_account=True,
+        )  # fmt: skip
     if claim is None:
         context.limiter.record_failure(*throttle_keys)
         return render(
@@ -90,7 +105,7 @@ async def sign_in(
         path=request.scope.get("root_path") or "/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=cookie_is_secure(request, context.settings.public_url),
     )
     return signed_in
 
@@ -99,11 +114,22 @@ async def sign_in(
 async def sign_out(
     request: Request, context: Context, session: SignedIn, csrf: Annotated[str, Form()] = ""
 ) -> Response:
-    """Forget the session cookie."""
+    """End the session: the browser forgets the cookie, and the server refuses every session
+    of this user or key issued until now, so a copy of the cookie dies too."""
     check_csrf(context, session, csrf)
+    if session.claim.kind is SessionKind.KEY and session.key_id is not None:
+        await context.services.keys.end_sessions(session.key_id)
+    elif session.claim.kind is SessionKind.USER:
+        await context.services.users.end_sessions(session.claim.subject)
     response = RedirectResponse(str(request.url_for("sign_in_form")), status_code=303)
     response.delete_cookie(COOKIE_NAME, path=request.scope.get("root_path") or "/")
     return response
+
+
+def cookie_is_secure(request: Request, public_url: str | None) -> bool:
+    """Whether the session cookie gets ``Secure``: the request came over https, or the
+    dashboard's configured public URL is https (TLS ended at a proxy in front of us)."""
+    return request.url.scheme == "https" or (public_url or "").startswith("https://")
 
 
 def same_origin(request: Request) -> bool:
@@ -126,7 +152,7 @@ def safe_next(path: str) -> str:
 
 
 async def _claim(
-    context: DashboardContext, token: str, email: str, password: str
+    context: DashboardContext, token: str, email: str, password: str, account: str
 ) -> SessionClaim | None:
     now = context.clock.now()
     if token:
@@ -135,7 +161,7 @@ async def _claim(
         return SessionClaim(SessionKind.KEY, key_digest(token), now)
     if not email.strip() or not password:
         return None
-    found = await context.services.users.authenticate(email, password)
+    found = await context.services.users.authenticate(email, password, account)
     if found is None:
         return None
     return SessionClaim(SessionKind.USER, found[0].id, now)

@@ -26,6 +26,7 @@ from postillon.dashboard.record_rows import record_rows
 from postillon.domains.errors import InvalidDomainError, NoSourceAddressesError
 from postillon.errors import PostillonError
 from postillon.services.errors import DomainExistsError, NotFoundError
+from postillon.services.key_generation import KeyGenerationLimitError
 
 router = APIRouter()
 # Why "Verify now" could not finish, by error class; anything else is a transient failure.
@@ -84,6 +85,9 @@ async def add_domain(
     except NoSourceAddressesError:
         problem = "This node has no sending addresses configured; ask the operator."
         return await _list_page(context, request, session, 503, error=problem, typed=name)
+    except KeyGenerationLimitError as error:
+        problem = f"Not now: {error}."
+        return await _list_page(context, request, session, 429, error=problem, typed=name)
     target = request.url_for("domain", name=domain.name)
     return RedirectResponse(f"{target}?added=1", status_code=303)
 

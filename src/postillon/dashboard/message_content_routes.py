@@ -23,8 +23,10 @@ router = APIRouter()
 
 HTML_PART_HEADERS = {
     "Content-Security-Policy": (
-        "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:;"
+        " frame-ancestors 'self'"
     ),
+    "X-Frame-Options": "SAMEORIGIN",  # only the message page may frame it
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "private, no-store",

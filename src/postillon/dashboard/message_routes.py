@@ -108,10 +108,9 @@ async def retry(
     """Make the message's waiting recipients due now."""
     check_csrf(context, session, csrf)
     try:
-        await context.services.sending.get(session.account, message_id)
+        count = await context.services.sending.retry_now(session.account, message_id)
     except NotFoundError:
         return not_found(context, request, session)
-    count = await context.store.retry_now(message_id)
     target = request.url_for("message", message_id=message_id)
     return RedirectResponse(f"{target}?done=retried-{count}", status_code=303)
 

@@ -84,7 +84,10 @@ class SessionSigner:
         return _b64(self._tag(b"csrf:", _payload(claim)))
 
     def csrf_ok(self, claim: SessionClaim, token: str) -> bool:
-        """True when ``token`` is this session's CSRF token."""
+        """True when ``token`` is this session's CSRF token (False for any other text, non-ASCII
+        included: ``compare_digest`` only compares ASCII strings)."""
+        if not token.isascii():
+            return False
         return hmac.compare_digest(self.csrf_token(claim), token)
 
     def _tag(self, purpose: bytes, payload: str) -> bytes:

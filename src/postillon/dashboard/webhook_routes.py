@@ -34,13 +34,17 @@ from postillon.dashboard.webhook_views import (
     notice_for,
     problem_of,
 )
-from postillon.webhooks.endpoint_errors import EndpointNotFoundError, UnresolvableHostError
+from postillon.webhooks.endpoint_errors import (
+    EndpointNotFoundError,
+    TooManyEndpointsError,
+    UnresolvableHostError,
+)
 from postillon.webhooks.errors import InvalidFilterError, UnsafeTargetError
 
 router = APIRouter()
 router.include_router(webhook_action_routes.router)
 # The service's errors about a form's input: shown on the page (422), never raised.
-FORM_ERRORS = (UnsafeTargetError, UnresolvableHostError, InvalidFilterError)
+FORM_ERRORS = (UnsafeTargetError, UnresolvableHostError, InvalidFilterError, TooManyEndpointsError)
 Text = Annotated[str, Form()]
 Texts = Annotated[list[str], Form()]
 

@@ -7,6 +7,10 @@ usable, has carried fewer than ``max_messages`` transactions and is not past ``i
 last use; before it is handed out again it is probed with RSET (a peer that closed the idle
 connection fails the probe, and the caller gets a fresh connection instead of an error).
 
+Concurrency: acquire, release and the idle sweep run as tasks of one event loop; each takes
+connections out of the idle table before it awaits anything (RSET, QUIT), so a sweep never
+closes a connection in use, puts one back, or loses one released meanwhile.
+
 It must not decide scheduling (which recipients, which MX) nor hold a connection that failed.
 """
 
@@ -84,9 +88,7 @@ class ConnectionPool(Generic[C]):
         propagate: connection failures are the caller's "try the next MX").
         """
         await self.expire_idle()
-        stack = self._idle.get(key, [])
-        while stack:
-            idle = stack.pop()
+        while (idle := self._take(key)) is not None:
             if not idle.conn.is_usable:
                 await self._close(idle.conn)
                 continue
@@ -116,30 +118,40 @@ class ConnectionPool(Generic[C]):
     async def expire_idle(self) -> None:
         """Close connections idle for longer than ``idle_s``."""
         now = self.clock.monotonic()
-        for key in list(self._idle):
-            keep = []
-            for idle in self._idle[key]:
-                if now - idle.idle_since > self.idle_s:
-                    await self._close(idle.conn)
-                else:
-                    keep.append(idle)
+        expired: list[_Idle[C]] = []
+        for key in list(self._idle):  # no await in this loop: the table changes atomically
+            stack = self._idle[key]
+            keep = [idle for idle in stack if now - idle.idle_since <= self.idle_s]
+            expired.extend(idle for idle in stack if now - idle.idle_since > self.idle_s)
             if keep:
                 self._idle[key] = keep
             else:
                 del self._idle[key]
+        for idle in expired:
+            await self._close(idle.conn)
 
     async def close_all(self) -> None:
         """QUIT every idle connection (at shutdown)."""
-        for stack in self._idle.values():
-            for idle in stack:
-                await self._close(idle.conn)
+        idle = [entry for stack in self._idle.values() for entry in stack]
         self._idle.clear()
+        for entry in idle:
+            await self._close(entry.conn)
 
     def idle_count(self, key: PoolKey | None = None) -> int:
         """How many idle connections the pool holds (for ``key``, or in all)."""
         if key is not None:
             return len(self._idle.get(key, []))
         return sum(len(stack) for stack in self._idle.values())
+
+    def _take(self, key: PoolKey) -> _Idle[C] | None:
+        """Pop the most recently used idle connection of ``key`` (no await: atomic)."""
+        stack = self._idle.get(key)
+        if not stack:
+            return None
+        idle = stack.pop()
+        if not stack:
+            del self._idle[key]
+        return idle
 
     async def _close(self, conn: C) -> None:
         self.stats.closed += 1

@@ -10,7 +10,8 @@ delivery engine can record and report the outcome without knowing DNS.
     ├── NoSuchDomainError       550 5.1.2       NXDOMAIN (X.1.2 bad destination system)
     ├── NoMailHostError         550 5.4.4       no MX and no A/AAAA (RFC 5321 §5.1)
     ├── NullMxError             556 5.1.10      null MX (RFC 7505 §4, RFC 7504)
-    └── MailLoopError           554 5.4.6       the MX is us (X.4.6 routing loop)
+    ├── MailLoopError           554 5.4.6       the MX is us (X.4.6 routing loop)
+    └── PrivateDestinationError 550 5.4.4       every MX address is internal (not allowlisted)
 
 It must not import dnspython: the pure MX walk raises these.
 """
@@ -80,3 +81,11 @@ class MailLoopError(DnsPermanentError):
 
     reply_code = 554
     enhanced_status = "5.4.6"
+
+
+class PrivateDestinationError(DnsPermanentError):
+    """Every address of every MX host is private, loopback, link-local, CGNAT, reserved ...
+    and not in ``[delivery] allow_private_destinations``: we do not deliver into internal
+    networks (X.4.4 unable to route)."""
+
+    enhanced_status = "5.4.4"

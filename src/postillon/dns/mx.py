@@ -1,7 +1,8 @@
 """The MX walk: from a recipient domain to the ordered list of hosts to try (RFC 5321 §5.1).
 
 Owns: the routing rules (preference order, random order among equal preferences, implicit MX,
-null MX, loop detection, which failures are permanent) as a pure state machine. Like
+null MX, loop detection, refusing internal addresses, which failures are permanent) as a pure
+state machine. Like
 dnspython's ``_Resolution``, :class:`MxWalk` only says which lookups it needs next and decides
 on the answers it is given; ``postillon.dns.router`` runs the lookups. It must not do I/O, read
 the clock or use global randomness (a ``random.Random`` is injected).
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from postillon.config.settings import DeliverySettings
+from postillon.dns.destinations import DestinationFilter
 from postillon.dns.errors import (
     DnsLookupError,
     MailLoopError,
@@ -31,6 +33,7 @@ from postillon.dns.errors import (
     NoMxAddressError,
     NoSuchDomainError,
     NullMxError,
+    PrivateDestinationError,
 )
 from postillon.dns.records import Answer, MxRecord, RecordType, Status, normalize_name
 
@@ -40,6 +43,8 @@ MAX_MX_HOSTS = 10
 # RFC 5321 §5.1: an implicit MX has preference 0.
 IMPLICIT_MX_PREFERENCE = 0
 ADDRESS_TYPES = (RecordType.A, RecordType.AAAA)
+# A refusal names this many refused addresses at most (the reply text stays short).
+MAX_REFUSALS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,19 @@ class Query:
 
 @dataclass(frozen=True)
 class MxHost:
-    """An MX host to try: its name, preference and addresses (IPv4 first, then IPv6)."""
+    """An MX host to try: its name, preference and addresses (IPv4 first, then IPv6).
+
+    ``is_secure`` is True when DNSSEC validated both the MX RRset (or, for an implicit MX, the
+    domain's denial of MX) and every address answer of the host: only then may DANE apply to it
+    (RFC 7672 §2.2.1, §2.2.2). ``canonical_name`` is where the address lookups' CNAME chain
+    ended (the host name itself without one).
+    """
 
     name: str
     preference: int
     addresses: tuple[str, ...]
+    is_secure: bool = False
+    canonical_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,16 @@ class _Candidate:
             for address in answer.records
         )
 
+    def is_secure(self) -> bool:
+        answers = [a for a in self.answers.values() if a.status is not Status.FAILED]
+        return bool(answers) and all(answer.is_secure for answer in answers)
+
+    def canonical_name(self) -> str:
+        for answer in self.answers.values():
+            if answer.records:
+                return normalize_name(answer.canonical_name)
+        return self.name
+
     def failure(self) -> str | None:
         for answer in self.answers.values():
             if answer.status is Status.FAILED:
@@ -128,13 +151,21 @@ class _Candidate:
 class MxWalk:
     """The routing decision for one domain, fed answers by whoever does the lookups."""
 
-    def __init__(self, domain: str, identity: LocalIdentity, rng: random.Random) -> None:
+    def __init__(
+        self,
+        domain: str,
+        identity: LocalIdentity,
+        rng: random.Random,
+        destinations: DestinationFilter | None = None,
+    ) -> None:
         self.domain = normalize_name(domain)
         self._identity = identity
+        self._destinations = destinations or DestinationFilter()
         self._rng = rng
         self._mx_asked = False
         self._candidates: list[_Candidate] | None = None
         self._is_implicit = False
+        self._is_mx_secure = False
 
     def next_queries(self) -> tuple[Query, ...]:
         """The lookups still needed (they may run concurrently); () when :meth:`route` is
@@ -161,6 +192,7 @@ class MxWalk:
             raise NoSuchDomainError(self.domain, "no such domain (NXDOMAIN)")
         if answer.status is Status.FAILED:
             raise DnsLookupError(self.domain, f"MX lookup failed: {answer.reason}")
+        self._is_mx_secure = answer.is_secure
         if answer.status is Status.NODATA or not answer.records:
             # RFC 5321 §5.1: no MX records, so the domain itself is the one host, preference
             # 0. A CNAME is followed: the name processed is where the chain ended.
@@ -199,25 +231,52 @@ class MxWalk:
     def route(self) -> Route:
         """The hosts to try, best first.
 
+        Addresses the destination filter refuses (internal networks) are dropped; a host left
+        without addresses is not tried.
+
         Raises MailLoopError when we are the best MX (RFC 5321 §5.1: only hosts preferred over
         ourselves may be tried), NoMailHostError when an implicit MX has no address,
-        NoMxAddressError or DnsLookupError when no MX host has an address.
+        NoMxAddressError or DnsLookupError when no MX host has an address,
+        PrivateDestinationError when every address found is refused.
         """
         if self._candidates is None or self.next_queries():
             raise RuntimeError("route() before all queries were answered")
         candidates = self._without_self(self._candidates)
         hosts: list[MxHost] = []
         failures: list[str] = []
+        refused: list[str] = []
         for candidate in candidates:
-            addresses = candidate.addresses()
+            addresses = []
+            for address in candidate.addresses():
+                reason = self._destinations.refusal(address)
+                if reason is None:
+                    addresses.append(address)
+                else:
+                    refused.append(f"{candidate.name} {address}: {reason}")
             if addresses:
-                hosts.append(MxHost(candidate.name, candidate.preference, addresses))
+                is_secure = self._is_mx_secure and candidate.is_secure()
+                hosts.append(
+                    MxHost(
+                        candidate.name,
+                        candidate.preference,
+                        tuple(addresses),
+                        is_secure,
+                        candidate.canonical_name(),
+                    )
+                )
             elif (failure := candidate.failure()) is not None:
                 failures.append(failure)
         if hosts:
             return Route(self.domain, tuple(hosts), self._is_implicit)
         if failures:
             raise DnsLookupError(self.domain, "address lookup failed: " + "; ".join(failures))
+        if refused:
+            raise PrivateDestinationError(
+                self.domain,
+                "refusing to deliver into an internal network ("
+                + "; ".join(refused[:MAX_REFUSALS_SHOWN])
+                + "); an operator may allow it with [delivery] allow_private_destinations",
+            )
         if self._is_implicit:
             raise NoMailHostError(self.domain, "no MX records and no address records")
         names = ", ".join(candidate.name for candidate in candidates)

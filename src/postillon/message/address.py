@@ -2,7 +2,8 @@
 
 Owns :class:`Address` and :func:`parse_address` / :func:`make_address`: an optional display name
 and an addr-spec whose local part is an RFC 5321 dot-atom or quoted-string (RFC 6531 allows UTF-8
-in both; such an address needs SMTPUTF8) and whose domain is stored as IDNA A-labels. Must not
+in both; such an address needs SMTPUTF8; we refuse spaces, control, format and unassigned
+characters in either form) and whose domain is stored as IDNA A-labels. Must not
 format header fields (see :mod:`postillon.message.header_text`) and never does DNS.
 
 SECURITY: CR, LF and NUL are refused anywhere in an address or display name, before any other
@@ -34,6 +35,12 @@ MAX_DISPLAY_NAME_CHARS = 256
 # Characters that could end a header line or a C string: header injection (RFC 5322 §2.2).
 INJECTION_CHARS = frozenset("\r\n\x00")
 _CONTROL_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+# What a local part never holds, quoted or not (RFC 6531 §3.3 allows UTF-8, not every code
+# point): controls (C0, C1 such as U+0085 NEL), format characters (U+202E RIGHT-TO-LEFT
+# OVERRIDE, zero-width joiners: spoofing), line/paragraph separators (U+2028), every space
+# (a space, legal inside quotes by RFC 5321 §4.1.2, breaks the RCPT path for many servers and
+# for our own command writer), private-use, surrogate and unassigned code points.
+_LOCAL_PART_REFUSED = frozenset({"Cc", "Cf", "Zl", "Zp", "Zs", "Co", "Cs", "Cn"})
 
 # RFC 5322 §3.2.3 atext; RFC 6531 §3.3 adds every non-ASCII character (UTF8-non-ascii).
 _ATEXT = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\U0010ffff]+")
@@ -179,6 +186,7 @@ def _check_local_part(local: str) -> None:
     if len(local.encode()) > MAX_LOCAL_PART_OCTETS:
         raise AddressError(f"local part is longer than {MAX_LOCAL_PART_OCTETS} octets")
     if local.startswith('"'):
+        _check_local_chars(local)
         if len(local) < 2 or not local.endswith('"') or not _QCONTENT.fullmatch(local[1:-1]):
             raise AddressError("local part is not a valid quoted-string")
         return
@@ -187,8 +195,17 @@ def _check_local_part(local: str) -> None:
             "local part is not a dot-atom (no spaces or specials, no leading, trailing or "
             "double dots; quote it otherwise)"
         )
-    if has_control_chars(local):
-        raise AddressError("local part has control characters")
+    _check_local_chars(local)
+
+
+def _check_local_chars(local: str) -> None:
+    refused = next((c for c in local if unicodedata.category(c) in _LOCAL_PART_REFUSED), None)
+    if refused is not None:
+        name = unicodedata.name(refused, "unnamed")
+        raise AddressError(
+            f"local part holds U+{ord(refused):04X} ({name.lower()}): spaces, control, format "
+            "and unassigned characters are refused, quoted or not"
+        )
 
 
 def _to_a_labels(domain: str) -> str:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from postillon.message.address import Address
+from postillon.message.errors import InvalidMessageError, ValidationProblem
 
 CRLF = "\r\n"
 # RFC 5322 §2.1.1: lines SHOULD be at most 78 characters (we fold there) ...
@@ -55,8 +56,16 @@ def fold(name: str, tokens: Sequence[str]) -> str:
         line += token
     lines.append(line)
     for done in lines:
-        # An invariant, not input checking: validation keeps every word far below this.
-        assert len(done.encode()) <= MAX_LINE_OCTETS, f"unfoldable {name} line"
+        # Validation keeps every word far below this; should a field slip through anyway, the
+        # message is refused (not an assert: ``python -O`` would drop it and send the line).
+        if len(done.encode()) > MAX_LINE_OCTETS:
+            raise InvalidMessageError(
+                [
+                    ValidationProblem(
+                        name, f"cannot be folded into lines of {MAX_LINE_OCTETS} octets"
+                    )
+                ]
+            )
     return CRLF.join(lines) + CRLF
 
 

@@ -32,8 +32,9 @@ from postillon.message.model import MailboxInput, NamedAddress, OutgoingEmail, V
 MAX_SUBJECT_CHARS = 998
 # Most file systems cap a name at 255; longer names only serve to confuse.
 MAX_FILENAME_CHARS = 255
-# RFC 2045 §5.1 type "/" subtype, both RFC 2045 tokens; parameters are postillon's to write.
-_MIME_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+\-]+/[A-Za-z0-9!#$&^_.+\-]+")
+# RFC 2045 §5.1 type "/" subtype, both RFC 2045 tokens of at most 127 characters (RFC 6838
+# §4.2); parameters are postillon's to write. The bound keeps the Content-Type line foldable.
+_MIME_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+\-]{1,127}/[A-Za-z0-9!#$&^_.+\-]{1,127}")
 # RFC 2392 cid: printable ASCII without brackets, quotes, spaces or backslash (a msg-id's text).
 _CONTENT_ID = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.@]+")
 MAX_CONTENT_ID_CHARS = 250
@@ -142,7 +143,10 @@ def _attachments(email: OutgoingEmail) -> list[ValidationProblem]:
         if contains_injection(content_type):
             reason = "contains CR, LF or NUL (header injection)"
         elif not _MIME_TYPE.fullmatch(content_type):
-            reason = "must be a MIME type/subtype without parameters (RFC 2045 §5.1)"
+            reason = (
+                "must be a MIME type/subtype without parameters, each at most 127 characters"
+                " (RFC 2045 §5.1, RFC 6838 §4.2)"
+            )
         elif content_type.lower().startswith(_STRUCTURAL_TYPES):
             reason = "multipart/* and message/* are not accepted as attachments"
         else:

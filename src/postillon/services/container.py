@@ -45,7 +45,7 @@ def load_master_key(dkim: DkimSettings, key_file: Path) -> MasterKey:
     0600 with a new key if absent, its folder too). Raises MasterKeyError (a ConfigError) when
     malformed."""
     if dkim.master_key is not None:
-        return master_key_from_text(dkim.master_key, "dkim.master_key")
+        return master_key_from_text(dkim.master_key.get_secret_value(), "dkim.master_key")
     key_file.parent.mkdir(parents=True, exist_ok=True)
     return load_or_create_master_key(key_file)
 

@@ -47,6 +47,7 @@ from postillon.services.domain_views import (
     views_from_results,
 )
 from postillon.services.errors import DomainExistsError, NotFoundError
+from postillon.services.key_generation import KeyGenerator
 from postillon.services.signers import SignerCache
 from postillon.storage.domains_sql import SqlDomains
 from postillon.storage.records import Account
@@ -94,7 +95,7 @@ class DomainService:
         self._dkim = dkim
         self._clock = clock
         self._random_bytes = random_bytes
-        self._rsa_keys = rsa_keys
+        self._rsa_keys = KeyGenerator(rsa_keys, clock)
 
     async def add(self, account: Account, name: str) -> DomainView:
         """Add ``name`` with a new key (RSA-2048, and Ed25519 when configured); the view lists
@@ -102,7 +103,7 @@ class DomainService:
         NoSourceAddressesError (an SPF address that is not an IP; settings loaded by the
         loader never hold one), DomainExistsError."""
         domain = normalize_domain(name)
-        keys = [self._new_key(domain, self._rsa_keys())]
+        keys = [self._new_key(domain, await self._rsa_keys.generate(account.id))]
         if self._dkim.ed25519:
             keys.append(self._new_key(domain, generate_ed25519_key()))
         # Build the records before storing: records that cannot be built fail here.
@@ -190,9 +191,18 @@ class DomainService:
 
     async def rotate_key(self, account: Account, name: str) -> DomainView:
         """Add a new RSA key with a new selector; the current key keeps signing until the new
-        record verifies (:meth:`verify`), then retires. Raises NotFoundError."""
+        record verifies (:meth:`verify`), then retires. A domain has at most one pending RSA
+        key: while one waits for its record, rotating again changes nothing and answers the
+        same view (so keys, and the TXT lookups of each verify, cannot pile up).
+        Raises NotFoundError, KeyGenerationLimitError."""
         record = await self._get(account, name)
-        await self._domains.add_key(record.id, self._new_key(record.name, self._rsa_keys()))
+        if any(
+            key.status is KeyStatus.PENDING and key.key_type == KeyType.RSA.value
+            for key in record.keys
+        ):
+            return self._view(record)
+        key = await self._rsa_keys.generate(account.id)
+        await self._domains.add_key(record.id, self._new_key(record.name, key))
         return self._view(await self._get(account, record.name))
 
     async def recheck_due(self) -> int:

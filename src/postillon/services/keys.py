@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ SHOWN_PREFIX_CHARS = 12
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Anything longer is not one of our keys; refuse before hashing attacker-sized input.
 MAX_TOKEN_CHARS = 200
+# A SHA-256 digest in hex, as sessions and the store hold it.
+DIGEST_HEX_CHARS = 64
+_HEX = re.compile(r"[0-9a-f]+")
 
 RandomBytes = Callable[[int], bytes]
 
@@ -133,8 +137,38 @@ class ApiKeyService:
         return revoked
 
     async def account_named(self, name: str) -> Account:
-        """The account named ``name`` (created if new): for the CLI."""
+        """The account named ``name`` (created if new): for the CLI commands that create."""
         return await self._store.ensure_account(name)
+
+    async def existing_account(self, name: str) -> Account:
+        """The account named ``name``; raises NotFoundError (a typo never creates one)."""
+        account = await self._keys.account_named(name)
+        if account is None:
+            raise NotFoundError(f"no account named {name!r}")
+        return account
+
+    async def end_sessions(self, key_id: str) -> None:
+        """Sign-out: every dashboard session of the key issued until now ends."""
+        await self._keys.end_sessions(key_id, self._clock.now())
+
+    async def session_key(
+        self, digest: str, issued_at: datetime
+    ) -> tuple[ApiKeyInfo, Account] | None:
+        """The live key a dashboard session issued at ``issued_at`` names by ``digest``, and
+        its account; None when the digest is malformed, unknown, its key revoked or its
+        sessions ended after ``issued_at`` (the same checks as :meth:`authenticate`, for a
+        session that holds the digest, never the key)."""
+        if len(digest) != DIGEST_HEX_CHARS or not _HEX.fullmatch(digest):
+            return None
+        found = await self._keys.find_by_digest(digest)
+        if found is None:
+            return None
+        record, account = found
+        if not hmac.compare_digest(record.digest, digest) or record.revoked_at is not None:
+            return None
+        if record.sessions_ended_at is not None and issued_at < record.sessions_ended_at:
+            return None
+        return _info(record), account
 
 
 def _urlsafe(data: bytes) -> str:

@@ -1,5 +1,5 @@
-"""Rate limits per API key, shared by the doors (HTTP API, SMTP submission): one token bucket
-per key, on an injected monotonic clock.
+"""Rate limits: one token bucket per name (an API key digest, shared by the HTTP API and SMTP
+submission; a dashboard account), on an injected monotonic clock.
 
 A bucket holds up to ``burst`` tokens and gains ``rate_per_s`` tokens a second; a request takes
 one. An empty bucket answers how long until the next token, which the API sends as

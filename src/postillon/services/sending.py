@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from postillon.clock import Clock
@@ -64,6 +64,14 @@ from postillon.storage.records import (
 
 # The API's batch limit: one transaction, one commit, and a request body that stays small.
 MAX_BATCH = 100
+# Recipients one request (a batch) may carry in all, whatever [api] max_recipients_per_message
+# allows each message: one transaction holds the write lock while it inserts a row and an event
+# per recipient, so this bounds it (100 messages of the default 50).
+MAX_BATCH_RECIPIENTS = 5000
+# How far ahead ``scheduled_at`` may be: 30 days, the longest the big ESPs allow (SendGrid 72 h,
+# Mailgun 3-7 days, Resend 30 days). The queue lifetime counts from the schedule, so a message
+# may stay queued up to this plus [retry] max_lifetime_s.
+MAX_SCHEDULE_AHEAD = timedelta(days=30)
 # Listing page sizes: at least one, at most what one response should carry.
 MAX_PAGE_SIZE = 100
 # Threads that DKIM-sign: cryptography releases the GIL inside an RSA signature (measured:
@@ -207,6 +215,14 @@ class SendService:
             raise NotFoundError(f"no email {email_id}")
         return result
 
+    async def retry_now(self, account: Account, email_id: str) -> int:
+        """Make the account's message's waiting recipients due now; returns how many.
+
+        Raises NotFoundError for an unknown id or another account's.
+        """
+        await self.get(account, email_id)
+        return await self._store.retry_now(email_id, account_id=account.id)
+
     async def list(
         self, account: Account, filters: MessageFilter, limit: int, cursor: str | None
     ) -> Page:
@@ -296,6 +312,7 @@ class SendService:
             if replay is not None:
                 return _results(replayed(key, replay))
         in_batch = kind == _BATCH
+        _check_batch_recipients(requests, in_batch)  # before any address is parsed
         prepared = [await self._prepare(account, r, in_batch, i) for i, r in enumerate(requests)]
         scheduled = [r.scheduled_at is not None for r in requests]
         return await self._enqueue(prepared, scheduled, key)
@@ -332,7 +349,9 @@ class SendService:
     ) -> tuple[str, NewMessage]:
         """The sender domain and the signed message, ready to store."""
         try:
+            self._check_recipient_count(request.email)  # before parsing any address
             email = validate(request.email, max_message_bytes=self._api.max_message_bytes)
+            self._check_schedule(request.scheduled_at)
         except InvalidMessageError as exc:
             raise _in_batch(exc, in_batch, index) from exc
         domain = email.from_.domain
@@ -385,6 +404,50 @@ class SendService:
         sandbox = self._sandbox_domain
         listed = [domain.rstrip(".").lower() for domain in domains]
         return bool(sandbox and listed) and all(domain == sandbox for domain in listed)
+
+    def _check_recipient_count(self, email: OutgoingEmail) -> None:
+        cap = self._api.max_recipients_per_message
+        count = 0
+        for where, mailboxes in (("to", email.to), ("cc", email.cc), ("bcc", email.bcc)):
+            for index in range(len(mailboxes)):
+                count += 1
+                if count > cap:
+                    raise InvalidMessageError(
+                        [
+                            ValidationProblem(
+                                f"{where}[{index}]",
+                                f"a message may have at most {cap} recipients (to, cc and bcc"
+                                " together); send more as a batch",
+                            )
+                        ]
+                    )
+
+    def _check_schedule(self, scheduled_at: datetime | None) -> None:
+        if scheduled_at is not None and scheduled_at > self._clock.now() + MAX_SCHEDULE_AHEAD:
+            days = MAX_SCHEDULE_AHEAD.days
+            raise InvalidMessageError(
+                [ValidationProblem("scheduled_at", f"may be at most {days} days ahead")]
+            )
+
+
+def _check_batch_recipients(requests: Sequence[SendRequest], in_batch: bool) -> None:
+    """Refuse a batch whose messages together have more than :data:`MAX_BATCH_RECIPIENTS`
+    recipients, naming the first one over (``[i].bcc[j]``)."""
+    count = 0
+    for index, request in enumerate(requests):
+        email = request.email
+        for where, mailboxes in (("to", email.to), ("cc", email.cc), ("bcc", email.bcc)):
+            count += len(mailboxes)
+            if count > MAX_BATCH_RECIPIENTS:
+                over = len(mailboxes) - (count - MAX_BATCH_RECIPIENTS)
+                raise InvalidMessageError(
+                    [
+                        ValidationProblem(
+                            f"[{index}].{where}[{over}]" if in_batch else f"{where}[{over}]",
+                            f"a request may carry at most {MAX_BATCH_RECIPIENTS} recipients in all",
+                        )
+                    ]
+                )
 
 
 def _in_batch(error: InvalidMessageError, in_batch: bool, index: int) -> InvalidMessageError:

@@ -37,6 +37,10 @@ class InvalidUserError(PermanentError):
     """An email or password that cannot be used; the message says why, for the person."""
 
 
+class AccountNeededError(PermanentError):
+    """The email is a user of several accounts: sign-in must name the account."""
+
+
 class UserExistsError(PermanentError):
     """The email already belongs to a dashboard user (of this account or another)."""
 
@@ -51,6 +55,7 @@ class DashboardUserInfo:
     created_at: datetime
     password_changed_at: datetime
     last_sign_in_at: datetime | None
+    sessions_ended_at: datetime | None = None
 
 
 def normal_email(text: str) -> str:
@@ -81,6 +86,7 @@ def _info(record: DashboardUserRecord) -> DashboardUserInfo:
         created_at=record.created_at,
         password_changed_at=record.password_changed_at,
         last_sign_in_at=record.last_sign_in_at,
+        sessions_ended_at=record.sessions_ended_at,
     )
 
 
@@ -106,20 +112,31 @@ class DashboardUserService:
         check_password(password)
         record = await self._users.insert(account.id, address, await self._hash(password))
         if record is None:
-            raise UserExistsError(f"{address} is already a dashboard user")
+            raise UserExistsError(f"{address} is already a dashboard user of this account")
         return _info(record)
 
     async def authenticate(
-        self, email: str, password: str
+        self, email: str, password: str, account_name: str = ""
     ) -> tuple[DashboardUserInfo, Account] | None:
-        """The user and account for a right email and password; None for anything wrong."""
+        """The user and account for a right email and password; None for anything wrong.
+
+        Emails are unique per account: when several accounts have this email and
+        ``account_name`` does not say which, raises AccountNeededError (no password is
+        checked, so a tenant that adds someone's email elsewhere can only make them type
+        their account's name, never sign in as them or lock them out).
+        """
         if not password or len(password) > MAX_PASSWORD_CHARS:
             return None
         dummy = await self._dummy()
         try:
-            found = await self._users.find_by_email(normal_email(email))
+            matches = await self._users.find_by_email(
+                normal_email(email), account_name.strip() or None
+            )
         except InvalidUserError:
-            found = None
+            matches = []
+        if len(matches) > 1:
+            raise AccountNeededError(f"several accounts have the user {email.strip()}")
+        found = matches[0] if matches else None
         stored = found[0].password_hash if found else dummy
         if not await self._verify(stored, password) or found is None:
             return None
@@ -134,6 +151,10 @@ class DashboardUserService:
         """The user behind a session and their account; None once the user is removed."""
         found = await self._users.find_by_id(user_id)
         return None if found is None else (_info(found[0]), found[1])
+
+    async def end_sessions(self, user_id: str) -> None:
+        """Sign-out: every session of the user issued until now ends (a copied cookie too)."""
+        await self._users.end_sessions(user_id, self._clock.now())
 
     async def list(self, account_id: str) -> list[DashboardUserInfo]:
         """The account's users by email."""

@@ -29,6 +29,7 @@ def _record(row: Any) -> ApiKeyRecord:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        sessions_ended_at=row.sessions_ended_at,
     )
 
 
@@ -60,6 +61,21 @@ class SqlApiKeys:
                 )
             )
         return record
+
+    async def end_sessions(self, key_id: str, now: datetime) -> None:
+        """End the dashboard sessions of the key issued before ``now``."""
+        async with self._tx.write() as connection:
+            await connection.execute(
+                sa.update(api_keys).where(api_keys.c.id == key_id).values(sessions_ended_at=now)
+            )
+
+    async def account_named(self, name: str) -> Account | None:
+        """The account named ``name``; None if there is none (never creates one)."""
+        async with self._tx.read() as connection:
+            row = (
+                await connection.execute(sa.select(accounts).where(accounts.c.name == name))
+            ).first()
+        return None if row is None else Account(id=row.id, name=row.name, created_at=row.created_at)
 
     async def find_by_digest(self, digest: str) -> tuple[ApiKeyRecord, Account] | None:
         """The key with this digest and its account, revoked or not; None if unknown."""

@@ -40,9 +40,7 @@ async def cancel(
 ) -> CancelResult | None:
     """Cancel the message's waiting recipients; None when there is no such message (or it is
     not ``account_id``'s, when given)."""
-    query = sa.select(messages.c.account_id, messages.c.tags, messages.c.metadata).where(
-        messages.c.id == message_id
-    )
+    query = sa.select(messages.c.account_id, messages.c.tags).where(messages.c.id == message_id)
     if account_id is not None:
         query = query.where(messages.c.account_id == account_id)
     message = (await connection.execute(query)).first()
@@ -92,7 +90,6 @@ async def cancel(
                         "recipient_id": row.id,
                         "attempt": row.attempts,
                         "tags": message.tags,
-                        "metadata": message.metadata,
                     },
                     message_id=message_id,
                     recipient_id=row.id,

@@ -101,6 +101,7 @@ async def claim_due(
                 messages.c.mail_from,
                 messages.c.body,
                 messages.c.created_at,
+                messages.c.scheduled_at,
             ).where(messages.c.id.in_(message_ids))
         )
     }
@@ -114,6 +115,7 @@ async def claim_due(
             created_at=message_rows[message_id].created_at,
             recipients=tuple(claimed),
             lease_until=lease_until,
+            scheduled_at=message_rows[message_id].scheduled_at,
         )
         for (message_id, domain), claimed in groups.items()
     ]

@@ -39,6 +39,7 @@ class DashboardUserRecord:
     created_at: datetime
     password_changed_at: datetime
     last_sign_in_at: datetime | None
+    sessions_ended_at: datetime | None = None
 
 
 def _record(row: Any) -> DashboardUserRecord:
@@ -50,6 +51,7 @@ def _record(row: Any) -> DashboardUserRecord:
         created_at=row.created_at,
         password_changed_at=row.password_changed_at,
         last_sign_in_at=row.last_sign_in_at,
+        sessions_ended_at=row.sessions_ended_at,
     )
 
 
@@ -62,7 +64,7 @@ class SqlDashboardUsers:
     async def insert(
         self, account_id: str, email: str, password_hash: str
     ) -> DashboardUserRecord | None:
-        """Store a new user; None when the email is taken (by this account or another)."""
+        """Store a new user; None when the account has a user with this email already."""
         now = self._tx.clock.now()
         record = DashboardUserRecord(
             id=self._tx.new_id(),
@@ -89,9 +91,15 @@ class SqlDashboardUsers:
             return None
         return record
 
-    async def find_by_email(self, email: str) -> tuple[DashboardUserRecord, Account] | None:
-        """The user with this (lower-case) email and their account; None if unknown."""
-        return await self._find(_T.c.email == email)
+    async def find_by_email(
+        self, email: str, account_name: str | None = None, *, limit: int = 2
+    ) -> list[tuple[DashboardUserRecord, Account]]:
+        """Users with this (lower-case) email (of the account named ``account_name`` only,
+        when given) and their accounts; at most ``limit``, oldest first."""
+        where = _T.c.email == email
+        if account_name is not None:
+            where = sa.and_(where, accounts.c.name == account_name)
+        return await self._find_all(where, limit)
 
     async def find_by_id(self, user_id: str) -> tuple[DashboardUserRecord, Account] | None:
         """The user with this id and their account; None if unknown (or removed)."""
@@ -137,6 +145,13 @@ class SqlDashboardUsers:
                 .values(password_hash=new_hash)
             )
 
+    async def end_sessions(self, user_id: str, now: datetime) -> None:
+        """End the user's sessions issued before ``now``."""
+        async with self._tx.write() as connection:
+            await connection.execute(
+                sa.update(_T).where(_T.c.id == user_id).values(sessions_ended_at=now)
+            )
+
     async def touch_sign_in(self, user_id: str, now: datetime) -> None:
         """Record a successful sign-in."""
         async with self._tx.write() as connection:
@@ -145,6 +160,10 @@ class SqlDashboardUsers:
             )
 
     async def _find(self, where: Any) -> tuple[DashboardUserRecord, Account] | None:
+        found = await self._find_all(where, 1)
+        return found[0] if found else None
+
+    async def _find_all(self, where: Any, limit: int) -> list[tuple[DashboardUserRecord, Account]]:
         query = (
             sa.select(
                 _T,
@@ -153,12 +172,17 @@ class SqlDashboardUsers:
             )
             .join(accounts, accounts.c.id == _T.c.account_id)
             .where(where)
+            .order_by(_T.c.id)
+            .limit(limit)
         )
         async with self._tx.read() as connection:
-            row = (await connection.execute(query)).first()
-        if row is None:
-            return None
-        account = Account(
-            id=row.account_id, name=row.account_name, created_at=row.account_created_at
-        )
-        return _record(row), account
+            rows = list(await connection.execute(query))
+        return [
+            (
+                _record(row),
+                Account(
+                    id=row.account_id, name=row.account_name, created_at=row.account_created_at
+                ),
+            )
+            for row in rows
+        ]

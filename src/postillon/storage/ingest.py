@@ -119,7 +119,6 @@ def _add_message(
             "recipient": address,
             "recipient_id": recipient_id,
             "tags": tags,
-            "metadata": metadata,
         }
         payload["source"] = message.source
         if message.api_key_prefix is not None:

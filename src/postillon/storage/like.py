@@ -11,6 +11,9 @@ import sqlalchemy as sa
 
 # The escape character of our LIKE patterns.
 LIKE_ESCAPE = "\\"
+# PostgreSQL text cannot hold NUL (a parameter with one fails the query); we never store one, so
+# a search for it matches nothing, on both dialects.
+NUL = "\x00"
 
 
 def contains_pattern(text: str) -> str:
@@ -26,10 +29,14 @@ def contains_pattern(text: str) -> str:
 
 def contains(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
     """``column`` holds ``text`` (``LIKE``: case as the dialect compares it)."""
+    if NUL in text:
+        return sa.false()
     return column.like(contains_pattern(text), escape=LIKE_ESCAPE)
 
 
 def contains_any_case(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
     """``column`` holds ``text`` in any case (``ILIKE`` on PostgreSQL, ``lower() LIKE
     lower()`` on SQLite)."""
+    if NUL in text:
+        return sa.false()
     return column.ilike(contains_pattern(text), escape=LIKE_ESCAPE)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postillon.storage.records import OutboxEvent
-from postillon.storage.schema import events
+from postillon.storage.schema import events, messages
 
 EVENT_ID_PREFIX = "evt_"  # webhook-ids: [A-Za-z0-9_-] only (Standard Webhooks)
 
@@ -54,13 +54,28 @@ async def insert_events(connection: AsyncConnection, rows: Sequence[dict[str, An
         await connection.execute(sa.insert(events), list(rows))
 
 
+def with_metadata(payload: Any, metadata: Any) -> Any:
+    """The payload as webhooks send it: a message's events carry its metadata, which is
+    stored once with the message, never copied into each recipient's event row."""
+    if metadata is None or not isinstance(payload, dict) or "metadata" in payload:
+        return payload
+    return {**payload, "metadata": metadata}
+
+
+def events_with_metadata() -> sa.Select[Any]:
+    """``SELECT events.*, messages.metadata`` (NULL for events without a message)."""
+    return sa.select(events, messages.c.metadata.label("message_metadata")).outerjoin(
+        messages, messages.c.id == events.c.message_id
+    )
+
+
 def _to_event(row: Row[Any]) -> OutboxEvent:
     return OutboxEvent(
         seq=row.seq,
         id=row.id,
         account_id=row.account_id,
         type=row.type,
-        payload=row.payload,
+        payload=with_metadata(row.payload, row.message_metadata),
         created_at=row.created_at,
         dispatched_at=row.dispatched_at,
     )
@@ -89,7 +104,7 @@ async def claim_events(
         .values(dispatch_owner=owner, dispatch_until=now + timedelta(seconds=lease_s))
     )
     rows = await connection.execute(
-        sa.select(events).where(events.c.seq.in_(seqs)).order_by(events.c.seq)
+        events_with_metadata().where(events.c.seq.in_(seqs)).order_by(events.c.seq)
     )
     return [_to_event(row) for row in rows]
 
@@ -117,7 +132,7 @@ async def list_events(
     limit: int,
 ) -> list[OutboxEvent]:
     """Events after ``after_seq`` in ``seq`` order, optionally for one account or message."""
-    query = sa.select(events).where(events.c.seq > after_seq)
+    query = events_with_metadata().where(events.c.seq > after_seq)
     if account_id is not None:
         query = query.where(events.c.account_id == account_id)
     if message_id is not None:

@@ -132,8 +132,11 @@ class Store(Protocol):
         """Recipients still waiting (QUEUED/DEFERRED, or only ``status``), soonest due first."""
         ...
 
-    async def retry_now(self, message_id: str | None = None) -> int:
-        """Make waiting recipients due now (of one message, or all); returns how many."""
+    async def retry_now(
+        self, message_id: str | None = None, *, account_id: str | None = None
+    ) -> int:
+        """Make waiting recipients due now (of one message, or all; only ``account_id``'s
+        when given); returns how many."""
         ...
 
     async def delete_message(self, message_id: str) -> bool:

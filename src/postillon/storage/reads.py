@@ -32,6 +32,8 @@ from postillon.storage.records import (
 from postillon.storage.schema import attempts, message_tags, messages, recipients
 
 _CURSOR_CHARS = frozenset("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+# Recipients a listing shows per message (the message's own page shows them all).
+LISTED_RECIPIENTS = 20
 
 
 def _attempt_view(number: int, row: Any) -> AttemptView:
@@ -54,6 +56,10 @@ def _attempt_view(number: int, row: Any) -> AttemptView:
             mta_sts_mode=row.mta_sts_mode,
             mta_sts_policy_id=row.mta_sts_policy_id,
             transcript=row.transcript,
+            tls_policy=row.tls_policy,
+            dane_tlsa=row.dane_tlsa,
+            tls_refusal=row.tls_refusal,
+            tls_result=row.tls_result,
         ),
     )
 
@@ -79,7 +85,10 @@ def _recipient_view(row: Any, log: Sequence[AttemptView] = ()) -> RecipientView:
 
 
 def _message_view(
-    row: Any, recipient_views: Sequence[RecipientView], body: bytes | None
+    row: Any,
+    recipient_views: Sequence[RecipientView],
+    body: bytes | None,
+    recipient_count: int | None = None,
 ) -> MessageView:
     return MessageView(
         id=row.id,
@@ -97,6 +106,7 @@ def _message_view(
         body=body,
         source=row.source,
         api_key_prefix=row.api_key_prefix,
+        recipient_count=recipient_count,
     )
 
 
@@ -204,15 +214,30 @@ async def list_messages(
     rows = list(await connection.execute(query.order_by(messages.c.id.desc()).limit(limit + 1)))
     page, more = rows[:limit], len(rows) > limit
     by_message: dict[str, list[RecipientView]] = {row.id: [] for row in page}
+    counts: dict[str, int] = dict.fromkeys(by_message, 0)
     if page:
-        recipient_rows = await connection.execute(
-            sa.select(recipients)
+        # The first LISTED_RECIPIENTS of each message, and its count (window functions: SQLite
+        # 3.25+, PostgreSQL), so a page never loads every recipient of a large message.
+        ranked = (
+            sa.select(
+                recipients,
+                sa.func.row_number()
+                .over(partition_by=recipients.c.message_id, order_by=recipients.c.id)
+                .label("rank"),
+                sa.func.count().over(partition_by=recipients.c.message_id).label("total"),
+            )
             .where(recipients.c.message_id.in_(list(by_message)))
-            .order_by(recipients.c.id)
+            .subquery()
+        )
+        recipient_rows = await connection.execute(
+            sa.select(ranked)
+            .where(ranked.c.rank <= LISTED_RECIPIENTS)
+            .order_by(ranked.c.message_id, ranked.c.id)
         )
         for row in recipient_rows:
             by_message[row.message_id].append(_recipient_view(row))
-    items = tuple(_message_view(row, by_message[row.id], None) for row in page)
+            counts[row.message_id] = row.total
+    items = tuple(_message_view(row, by_message[row.id], None, counts[row.id]) for row in page)
     return Page(items=items, next_cursor=page[-1].id if more else None)
 
 

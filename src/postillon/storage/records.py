@@ -101,6 +101,15 @@ class ClaimedJob:
     created_at: datetime
     recipients: tuple[ClaimedRecipient, ...]
     lease_until: datetime
+    scheduled_at: datetime | None = None
+
+    @property
+    def lifetime_start(self) -> datetime:
+        """Where the queue lifetime counts from: the later of creation and schedule (a message
+        scheduled days ahead has its whole lifetime after its first attempt is due)."""
+        if self.scheduled_at is None:
+            return self.created_at
+        return max(self.created_at, self.scheduled_at)
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,27 @@ class AttemptRecord:
     mta_sts_mode: str | None = None
     mta_sts_policy_id: str | None = None
     transcript: str | None = None
+    tls_policy: str | None = None  # dane, mta-sts-enforce, mta-sts-testing, opportunistic
+    dane_tlsa: str | None = None  # usage selector matching of the TLSA record that matched
+    tls_refusal: str | None = None  # why the session was refused on transport-security grounds
+    tls_result: str | None = None  # the RFC 8460 result type of a failed or non-compliant session
+
+
+@dataclass(frozen=True)
+class TlsRptSession:
+    """One SMTP session as TLS reporting counts it (RFC 8460 §4.4), on a UTC ``day``.
+
+    ``result_type`` is "" for a successful session; ``policy_strings`` are the policy's lines
+    (MTA-STS) or records (TLSA), () for no-policy-found.
+    """
+
+    day: str
+    policy_domain: str
+    policy_type: str
+    policy_strings: tuple[str, ...]
+    mx_host: str
+    result_type: str = ""
+    receiving_ip: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +169,9 @@ class RecipientOutcome:
     bounce_class: BounceClass | None = None
     possible_duplicate: bool = False
     suppress: bool = False  # add the address to the account's suppression list
+    # The sessions this attempt ran (hosts refused on TLS grounds, then the last), counted for
+    # TLS reporting in the same commit; set on one recipient per job (sessions carry the job).
+    tlsrpt: tuple[TlsRptSession, ...] = ()
     complained: bool = False  # also announce a complaint (email.complained) after delivery
 
 
@@ -200,6 +233,13 @@ class MessageView:
     body: bytes | None = None
     source: str = "api"
     api_key_prefix: str | None = None
+    # How many recipients the message has: listings carry only the first few of them.
+    recipient_count: int | None = None
+
+    @property
+    def total_recipients(self) -> int:
+        """The message's number of recipients, also when ``recipients`` is a first page."""
+        return len(self.recipients) if self.recipient_count is None else self.recipient_count
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,12 @@ attempts = sa.Table(
     sa.Column("enhanced_code", sa.String(20), nullable=True),
     sa.Column("reply_text", sa.Text(), nullable=False),
     sa.Column("transcript", sa.Text(), nullable=True),
+    # The transport-security policy that applied, the TLSA record that matched, why a session
+    # was refused (0010).
+    sa.Column("tls_policy", sa.String(20), nullable=True),
+    sa.Column("dane_tlsa", sa.String(20), nullable=True),
+    sa.Column("tls_refusal", sa.Text(), nullable=True),
+    sa.Column("tls_result", sa.String(40), nullable=True),  # RFC 8460 result type, if failed
     sa.Index(None, "recipient_id", "id"),
     sa.Index(None, "started_at"),  # the overview's time windows (0006)
 )
@@ -212,6 +218,8 @@ api_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("last_used_at", UtcDateTime(), nullable=True),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    # Dashboard sessions of this key issued before it are ended (sign-out; 0008).
+    sa.Column("sessions_ended_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "id"),
 )
 
@@ -361,12 +369,15 @@ dashboard_users = sa.Table(
     metadata,
     sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
     sa.Column("account_id", sa.String(ID_LENGTH), sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("email", sa.String(ADDRESS_LENGTH), nullable=False, unique=True),  # lower case
+    sa.Column("email", sa.String(ADDRESS_LENGTH), nullable=False),  # lower case
     sa.Column("password_hash", sa.String(PASSWORD_HASH_LENGTH), nullable=False),  # argon2id
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("password_changed_at", UtcDateTime(), nullable=False),
     sa.Column("last_sign_in_at", UtcDateTime(), nullable=True),
+    # Sessions issued before it are ended (sign-out; 0008).
+    sa.Column("sessions_ended_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "email"),
+    sa.UniqueConstraint("account_id", "email"),  # unique per account (0008), not across
 )
 
 # -- Reports received by mail on the return path (0012) --------------------------------------
@@ -393,4 +404,34 @@ inbound_reports = sa.Table(
     sa.Index(None, "account_id", "received_at"),
     sa.Index(None, "message_id", "id"),
     sa.Index(None, "matched", "id"),
+)
+
+# TLS-RPT (RFC 8460) session counts per UTC day "YYYY-MM-DD" and policy domain (0010); the
+# result type is "" for a successful session.
+tlsrpt_counts = sa.Table(
+    "tlsrpt_counts",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("policy_domain", sa.String(253), primary_key=True),
+    sa.Column("policy_key", sa.String(64), primary_key=True),
+    sa.Column("mx_host", sa.String(255), primary_key=True),
+    sa.Column("result_type", sa.String(40), primary_key=True),
+    sa.Column("receiving_ip", sa.String(64), primary_key=True),
+    sa.Column("node", sa.String(200), primary_key=True),  # the lease owner that counted
+    sa.Column("policy_type", sa.String(20), nullable=False),
+    sa.Column("policy_strings", sa.Text(), nullable=False),  # JSON list
+    sa.Column("sessions", sa.BigInteger(), nullable=False),
+)
+
+# One TLS-RPT report per day and policy domain, claimed by the node that sends it (0010).
+tlsrpt_reports = sa.Table(
+    "tlsrpt_reports",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("policy_domain", sa.String(253), primary_key=True),
+    sa.Column("report_id", sa.String(200), nullable=False),
+    sa.Column("claimed_by", sa.String(200), nullable=True),
+    sa.Column("claimed_until", UtcDateTime(), nullable=True),
+    sa.Column("sent_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
 )

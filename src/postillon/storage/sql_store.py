@@ -192,7 +192,9 @@ class SqlStore:
         async with self._read() as connection:
             return await reads.list_queue(connection, limit=limit, status=status, domain=domain)
 
-    async def retry_now(self, message_id: str | None = None) -> int:
+    async def retry_now(
+        self, message_id: str | None = None, *, account_id: str | None = None
+    ) -> int:
         now = self._clock.now()
         statement = (
             sa.update(recipients)
@@ -201,6 +203,9 @@ class SqlStore:
         )
         if message_id is not None:
             statement = statement.where(recipients.c.message_id == message_id)
+        if account_id is not None:
+            owned = sa.select(messages.c.id).where(messages.c.account_id == account_id)
+            statement = statement.where(recipients.c.message_id.in_(owned))
         async with self._write() as connection:
             count = (await connection.execute(statement)).rowcount
         if count:

@@ -62,7 +62,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         created_at = datetime.fromisoformat(moment)
     except (ValueError, binascii.Error) as error:
         raise StorageError(f"malformed cursor {cursor[:40]!r}") from error
-    if created_at.tzinfo is None or not address:
+    # PostgreSQL text cannot hold NUL (the query would fail): no address we store has a control
+    # character, so a cursor naming one is not ours.
+    if created_at.tzinfo is None or not address or any(ord(c) < 0x20 for c in address):
         raise StorageError(f"malformed cursor {cursor[:40]!r}")
     return created_at, address
 

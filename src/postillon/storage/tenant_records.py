@@ -23,6 +23,7 @@ class ApiKeyRecord:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    sessions_ended_at: datetime | None = None
 
 
 class KeyStatus(enum.StrEnum):

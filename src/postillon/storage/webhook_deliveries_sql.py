@@ -28,9 +28,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from postillon.storage import webhook_log_sql
-from postillon.storage.outbox import mark_dispatched
+from postillon.storage.outbox import events_with_metadata, mark_dispatched, with_metadata
 from postillon.storage.records import OutboxEvent
-from postillon.storage.schema import events, webhook_deliveries, webhook_endpoints
+from postillon.storage.schema import events, messages, webhook_deliveries, webhook_endpoints
 from postillon.storage.transactions import Transactions
 from postillon.storage.webhook_records import (
     AttemptLogEntry,
@@ -174,9 +174,11 @@ class SqlWebhookDeliveries:
                     events.c.type.label("event_type"),
                     events.c.payload.label("event_payload"),
                     events.c.created_at.label("event_created_at"),
+                    messages.c.metadata.label("message_metadata"),
                 )
                 .join(_E, _E.c.id == _D.c.endpoint_id)
                 .join(events, events.c.id == _D.c.event_id)
+                .outerjoin(messages, messages.c.id == events.c.message_id)
                 .where(keys)
                 .order_by(_D.c.event_seq)
             )
@@ -186,7 +188,7 @@ class SqlWebhookDeliveries:
                     event_id=row.event_id,
                     event_type=row.event_type,
                     event_created_at=row.event_created_at,
-                    payload=row.event_payload,
+                    payload=with_metadata(row.event_payload, row.message_metadata),
                     attempts=row.delivery_attempts,
                 )
                 for row in rows
@@ -264,7 +266,7 @@ class SqlWebhookDeliveries:
         async with self._tx.read() as connection:
             row = (
                 await connection.execute(
-                    sa.select(events).where(
+                    events_with_metadata().where(
                         events.c.id == event_id, events.c.account_id == account_id
                     )
                 )
@@ -276,7 +278,7 @@ class SqlWebhookDeliveries:
             id=row.id,
             account_id=row.account_id,
             type=row.type,
-            payload=row.payload,
+            payload=with_metadata(row.payload, row.message_metadata),
             created_at=row.created_at,
             dispatched_at=row.dispatched_at,
         )

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from postillon.storage.schema import webhook_deliveries, webhook_endpoints
+from postillon.storage.schema import accounts, webhook_deliveries, webhook_endpoints
 from postillon.storage.transactions import Transactions
 from postillon.storage.webhook_records import (
     DeliveryState,
@@ -24,7 +24,8 @@ from postillon.storage.webhook_records import (
     endpoint_from_row,
 )
 
-# Listing bound: far more endpoints than any account registers (Svix caps at 50 by default).
+# Listing bound: far above the per-account cap the service enforces on creation (20), so a
+# listing always shows every endpoint that receives events.
 MAX_ENDPOINTS_LISTED = 500
 DISABLED_BY_REQUEST = "disabled by request"
 
@@ -45,8 +46,11 @@ class SqlWebhookEndpoints:
         """A new endpoint id (``ep_`` + sortable id), known before the secret is sealed."""
         return "ep_" + self._tx.new_id()
 
-    async def create(self, endpoint: EndpointRecord) -> None:
-        """Insert ``endpoint``. Raises StorageError subclasses only for database failures."""
+    async def create(self, endpoint: EndpointRecord, *, max_per_account: int) -> bool:
+        """Insert ``endpoint`` unless its account has ``max_per_account`` endpoints already
+        (then False). Counted in the inserting transaction, the account's row locked on
+        PostgreSQL, so concurrent creations cannot pass the cap. Raises StorageError subclasses
+        only for database failures."""
         values = {
             "id": endpoint.id,
             "account_id": endpoint.account_id,
@@ -63,7 +67,22 @@ class SqlWebhookEndpoints:
             "updated_at": endpoint.updated_at,
         }
         async with self._tx.write() as connection:
+            await connection.execute(
+                sa.select(accounts.c.id)
+                .where(accounts.c.id == endpoint.account_id)
+                .with_for_update()
+            )
+            count = (
+                await connection.execute(
+                    sa.select(sa.func.count())
+                    .select_from(_T)
+                    .where(_T.c.account_id == endpoint.account_id)
+                )
+            ).scalar_one()
+            if count >= max_per_account:
+                return False
             await connection.execute(sa.insert(_T).values(values))
+        return True
 
     async def get(self, account_id: str, endpoint_id: str) -> EndpointRecord | None:
         """The account's endpoint, or None."""

@@ -7,7 +7,7 @@ Owns everything about telling a customer's HTTP endpoint what happened:
 - ``filters.py``     endpoint event filters (a list of types, or ``*``)
 - ``secret.py``      ``whsec_`` secrets (generation, parsing) and rotation with an overlap window
 - ``signing.py``     the Standard Webhooks signature and the three ``webhook-*`` headers
-- ``addresses.py``   which IP addresses a webhook may never reach (pure)
+- (``dns/special_addresses.py`` holds which IP addresses a webhook may never reach)
 - ``urls.py``        which URLs are acceptable at all: scheme, userinfo, numeric host forms (pure)
 - ``guard.py``       the SSRF guard: URL + resolved addresses + allowlist -> vetted target
 - ``sender.py``      one HTTP POST (aiohttp) to the vetted addresses only, no redirects

@@ -2,6 +2,7 @@
 
 EndpointNotFoundError (WebhookError, permanent)  no such endpoint for this account
 EventNotFoundError (WebhookError, permanent)     no such event for this account (replay)
+TooManyEndpointsError (WebhookError, permanent)  the account has as many endpoints as allowed
 UnresolvableHostError (TemporaryError)           the URL's host did not resolve at
                                                  registration; the SSRF guard cannot judge it
 """
@@ -18,6 +19,10 @@ class EndpointNotFoundError(WebhookError):
 
 class EventNotFoundError(WebhookError):
     """The account has no event with this id."""
+
+
+class TooManyEndpointsError(WebhookError):
+    """The account already has the most endpoints an account may have."""
 
 
 class UnresolvableHostError(TemporaryError):

@@ -1,13 +1,13 @@
 """The SSRF guard: a webhook URL plus the addresses its host resolves to, judged together.
 
 Owns the decision "may we connect there": the URL's checks (``urls.py``), every resolved address
-checked (``addresses.py``; one bad address refuses the whole target, so a name cannot mix a public
-and a private answer), and the operator's allowlist (``[webhooks] allow_private_networks``), which
-permits special addresses inside the listed networks. The result, :class:`VettedTarget`, carries
-the exact addresses that passed: the sender connects to those and nothing else, so a DNS answer
-that changes between check and connect (rebinding) cannot move the connection.
-The same check runs at registration and at every send. It must not do I/O: resolving is the
-caller's (``sender.py``, ``resolve_and_vet``).
+checked (``dns/special_addresses.py``; one bad address refuses the whole target, so a name
+cannot mix a public and a private answer), and the operator's allowlist (``[webhooks]
+allow_private_networks``), which permits special addresses inside the listed networks. The
+result, :class:`VettedTarget`, carries the exact addresses that passed: the sender connects to
+those and nothing else, so a DNS answer that changes between check and connect (rebinding)
+cannot move the connection. The same check runs at registration and at every send. It must not
+do I/O: resolving is the caller's (``sender.py``, ``resolve_and_vet``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from postillon.config.settings import WebhookSettings
+from postillon.dns.special_addresses import IPAddress, IPNetwork, is_never_allowed, refusal_reason
 from postillon.errors import ConfigError
-from postillon.webhooks.addresses import IPAddress, IPNetwork, is_never_allowed, refusal_reason
 from postillon.webhooks.errors import UnsafeTargetError
 from postillon.webhooks.urls import WebhookUrl, parse_webhook_url
 

@@ -32,6 +32,7 @@ from postillon.webhooks.attempt import attempt_delivery
 from postillon.webhooks.endpoint_errors import (
     EndpointNotFoundError,
     EventNotFoundError,
+    TooManyEndpointsError,
     UnresolvableHostError,
 )
 from postillon.webhooks.endpoints import EndpointView, EndpointWithSecret, endpoint_of, view_of
@@ -44,6 +45,9 @@ from postillon.webhooks.secret import ROTATION_OVERLAP, RandomBytes, generate_se
 from postillon.webhooks.secret_box import SecretBox
 from postillon.webhooks.sender import WebhookSender
 
+# Endpoints one account may register: each receives its own copy of every event it wants, so
+# the fan-out per event is bounded (Stripe allows 16; several event types share one endpoint).
+MAX_ENDPOINTS_PER_ACCOUNT = 20
 # What a test event carries: the shape of a delivery event, marked as a test.
 TEST_EVENT_DATA: dict[str, Any] = {
     "test": True,
@@ -108,7 +112,7 @@ class WebhookService:
         """Register ``url``; returns the endpoint and its secret (shown only now).
 
         Raises UnsafeTargetError (refused by the SSRF guard), UnresolvableHostError (temporary),
-        InvalidFilterError.
+        InvalidFilterError, TooManyEndpointsError.
         """
         parsed = EventFilter.parse(event_filter)
         await self._vet(url)
@@ -130,7 +134,11 @@ class WebhookService:
             created_at=now,
             updated_at=now,
         )
-        await self._endpoints.create(record)
+        if not await self._endpoints.create(record, max_per_account=MAX_ENDPOINTS_PER_ACCOUNT):
+            raise TooManyEndpointsError(
+                f"an account may have at most {MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints;"
+                " delete one, or send several event types to one endpoint"
+            )
         return EndpointWithSecret(view_of(record, now), str(secret))
 
     async def list(self, account_id: str) -> list[EndpointView]:

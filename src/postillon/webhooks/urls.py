@@ -7,7 +7,7 @@ are neither an IP literal nor a DNS name of letters, digits, ``-`` and ``_``; IP
 legacy numeric IPv4 forms that ``inet_aton`` and browsers still accept (``2130706433``,
 ``0x7f.1``, ``017700000001``, ``127.1``: the WHATWG URL "ends in a number" rule, under which any
 host whose last label is numeric is an IPv4 address); and ``localhost`` names (RFC 6761 §6.3).
-It must not resolve names or judge addresses (``addresses.py``, ``guard.py``).
+It must not resolve names or judge addresses (``dns/special_addresses.py``, ``guard.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Final
 
 from yarl import URL
 
-from postillon.webhooks.addresses import IPAddress
+from postillon.dns.special_addresses import IPAddress
 from postillon.webhooks.errors import UnsafeTargetError
 
 ALLOWED_SCHEMES: Final = frozenset({"http", "https"})

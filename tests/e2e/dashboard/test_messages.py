@@ -33,7 +33,10 @@ from tests.support.dns_server import TestDns
 from tests.support.fixtures import ReceiverFactory
 
 pytestmark = pytest.mark.timeout(90)
-CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+# Sandboxed again, and framed only by the dashboard's own message page.
+CSP = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+)
 # A 1x1 GIF: embedded images are allowed in the sandbox.
 DOT = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 
@@ -127,6 +130,7 @@ async def test_the_content_is_shown_and_the_html_part_is_sandboxed(
     answer = await html_response.value
     headers = await answer.all_headers()
     assert headers["content-security-policy"] == CSP
+    assert headers["x-frame-options"] == "SAMEORIGIN"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["content-type"].startswith("text/html")
 

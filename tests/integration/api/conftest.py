@@ -33,6 +33,7 @@ from postillon.dkim import MasterKey
 from postillon.services.container import Services
 from postillon.storage import SqlStore
 from tests.support.dns_server import TestDns
+from tests.support.fixtures import LOOPBACK_DESTINATIONS
 
 START = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 SOURCE_ADDRESS = "127.0.0.191"
@@ -49,7 +50,11 @@ def api_settings(db: Path, test_dns: TestDns) -> Settings:
         storage=StorageSettings(url=f"sqlite:///{db}"),
         api=ApiSettings(listen="127.0.0.190:0", max_message_bytes=MAX_MESSAGE_BYTES),
         dns=DnsSettings(nameservers=(test_dns.nameserver,), timeout_s=3.0),
-        delivery=DeliverySettings(helo_name=HELO_NAME, source_addresses=(SOURCE_ADDRESS,)),
+        delivery=DeliverySettings(
+            helo_name=HELO_NAME,
+            source_addresses=(SOURCE_ADDRESS,),
+            allow_private_destinations=LOOPBACK_DESTINATIONS,
+        ),
     )
 
 

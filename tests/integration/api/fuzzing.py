@@ -36,11 +36,14 @@ CHECKS = [
 
 
 async def fuzz_operations(
-    client: httpx.AsyncClient, operations: Sequence[Any], token: str, examples: int
+    client: httpx.AsyncClient, operations: Sequence[Any], token: str | None, examples: int
 ) -> Counter[int]:
-    """Send ``examples`` valid and as many invalid requests per operation; the statuses seen."""
+    """Send ``examples`` valid and as many invalid requests per operation; the statuses seen.
+
+    ``token`` None sends every request without a key.
+    """
     loop = asyncio.get_running_loop()
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = {} if token is None else {"Authorization": f"Bearer {token}"}
     statuses: Counter[int] = Counter()
 
     def send(case: Any) -> httpx.Response:

@@ -9,8 +9,18 @@ from typing import Any
 import httpx
 import pytest
 
+from postillon.api import create_app
+from postillon.services.container import Services
+from postillon.services.sending import MAX_BATCH_RECIPIENTS
 from postillon.storage.records import MessageFilter
-from tests.integration.api.conftest import MAX_MESSAGE_BYTES, World, client_for, email
+from tests.integration.api.conftest import (
+    MASTER,
+    MAX_MESSAGE_BYTES,
+    TEST_RATE_LIMIT,
+    World,
+    client_for,
+    email,
+)
 
 # (changes to a valid body, the field the 422 must name)
 INVALID: list[Any] = [
@@ -82,6 +92,17 @@ INVALID: list[Any] = [
     pytest.param({"scheduled_at": "tomorrow"}, "scheduled_at", id="bad-date"),
     pytest.param({"scheduled_at": "2026-12-01T10:00:00"}, "scheduled_at", id="date-without-offset"),
     pytest.param({"scheduled_at": 1767225600}, "scheduled_at", id="date-as-number"),
+    pytest.param(
+        {"attachments": [{"content": "aGk=", "filename": "a", "content_type": "a/" + "b" * 1000}]},
+        "attachments[0].content_type",
+        id="long-content-type",
+    ),
+    pytest.param({"to": ["ok@example.test", '"a b"@example.test']}, "to[1]", id="quoted-space"),
+    pytest.param({"to": '"a\u2028b"@example.test'}, "to", id="quoted-line-separator"),
+    pytest.param({"cc": '"a\u202eb"@example.test'}, "cc", id="quoted-rtl-override"),
+    pytest.param({"bcc": ['"a\u0085b"@example.test']}, "bcc[0]", id="quoted-nel"),
+    # The clock stands at 2026-11-29: more than 30 days ahead is refused.
+    pytest.param({"scheduled_at": "2026-12-30T00:00:01Z"}, "scheduled_at", id="too-far-ahead"),
 ]
 
 
@@ -232,3 +253,57 @@ async def test_lone_surrogates_are_422_and_the_answer_is_still_utf8(
     assert answer.status_code == 422, answer.text
     # Named as the caller wrote it, the surrogate escaped (or replaced, for a dict key).
     assert any(f["field"].startswith(field) for f in answer.json()["error"]["fields"])
+
+
+async def test_recipients_over_the_cap_are_422_naming_the_first_one_over(
+    client: httpx.AsyncClient, world: World, sender: str
+) -> None:
+    cap = world.settings.api.max_recipients_per_message
+    assert cap == 50  # the documented default
+    to = [f"t{i}@example.test" for i in range(30)]
+    bcc = [f"b{i}@example.test" for i in range(21)]
+    answer = await client.post("/v1/emails", json=email(sender, to=to, bcc=bcc))
+    assert answer.status_code == 422
+    [problem] = answer.json()["error"]["fields"]
+    assert problem["field"] == "bcc[20]"
+    assert "at most 50 recipients" in problem["message"]
+    batch = [email(sender), email(sender, to=to, bcc=bcc)]
+    answer = await client.post("/v1/emails/batch", json=batch)
+    assert [f["field"] for f in answer.json()["error"]["fields"]] == ["[1].bcc[20]"]
+    await _nothing_stored(world)
+    exactly = await client.post("/v1/emails", json=email(sender, to=to, bcc=bcc[:20]))
+    assert exactly.status_code == 202, exactly.text
+
+
+async def test_a_list_longer_than_any_cap_is_refused_while_reading_the_json(
+    client: httpx.AsyncClient, sender: str
+) -> None:
+    bcc = ["x@example.test"] * 1001
+    answer = await client.post("/v1/emails", json=email(sender, bcc=bcc))
+    assert answer.status_code == 422
+    assert answer.json()["error"]["fields"][0]["field"] == "bcc"
+
+
+async def test_a_batch_carries_a_bounded_number_of_recipients_in_all(
+    world: World, sender: str
+) -> None:
+    wide = world.settings.model_copy(
+        update={"api": world.settings.api.model_copy(update={"max_recipients_per_message": 1000})}
+    )
+    services = Services.build(wide, world.store, None, world.clock, master_key=MASTER)
+    try:
+        app = create_app(services, wide, clock=world.clock, rate_limit=TEST_RATE_LIMIT)
+        async with client_for(app, await world.key("acme")) as client:
+            bcc = [f"r{i}@example.test" for i in range(1000)]
+            batch = [email(sender, bcc=bcc) for _ in range(MAX_BATCH_RECIPIENTS // 1000 + 1)]
+            answer = await client.post("/v1/emails/batch", json=batch)
+    finally:
+        await services.close()
+    assert answer.status_code == 422, answer.text
+    over = MAX_BATCH_RECIPIENTS // 1001
+    # Each message has one "to" then 1000 bcc: the first recipient past the bound is in the
+    # bcc of message ``over``.
+    [problem] = answer.json()["error"]["fields"]
+    assert problem["field"] == f"[{over}].bcc[{MAX_BATCH_RECIPIENTS - over * 1001 - 1}]"
+    assert f"at most {MAX_BATCH_RECIPIENTS} recipients" in problem["message"]
+    await _nothing_stored(world)

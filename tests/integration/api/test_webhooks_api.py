@@ -23,6 +23,7 @@ import pytest
 import schemathesis
 from aiohttp import web
 from fastapi import FastAPI
+from pydantic import SecretStr
 from schemathesis.core.result import Ok
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -429,7 +430,9 @@ async def test_replaying_an_unknown_or_foreign_event_is_not_found(
 
 async def test_the_node_serves_the_webhook_routes(tmp_path: Path, test_dns: TestDns) -> None:
     settings = api_settings(tmp_path / "node.db", test_dns).model_copy(
-        update={"dkim": DkimSettings(master_key=base64.b64encode(MASTER.material).decode())}
+        update={
+            "dkim": DkimSettings(master_key=SecretStr(base64.b64encode(MASTER.material).decode()))
+        }
     )
     node = Node(settings)
     try:

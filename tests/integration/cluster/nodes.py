@@ -57,6 +57,7 @@ nameservers = ["{nameserver}"]
 timeout_s = 3
 [delivery]
 helo_name = "mta.postillon.test"
+allow_private_destinations = ["127.0.0.0/8"]
 source_addresses = ["{source}"]
 max_parallel_jobs = {tuning.max_parallel_jobs}
 concurrency_per_destination = {tuning.concurrency_per_destination}

@@ -35,6 +35,7 @@ from postillon.delivery.dial import smtp_dialer, source_address_picker
 from postillon.delivery.job import DeliveryJob, JobRecipient, RecipientFacts
 from postillon.delivery.pool import ConnectionPool
 from postillon.delivery.verdicts import decide
+from postillon.dns.destinations import DestinationFilter
 from postillon.dns.mx import LocalIdentity
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
@@ -44,6 +45,7 @@ from postillon.policy.store import MemoryPolicyStore
 from postillon.storage.records import RecipientOutcome
 from tests.support.certs import CertKind, TestPki
 from tests.support.dns_server import TestDns
+from tests.support.fixtures import LOOPBACK_DESTINATIONS
 from tests.support.hostile import HostileServer, Script
 from tests.support.https_server import HttpsServer
 
@@ -162,6 +164,7 @@ def settings_for(
         delivery=DeliverySettings(
             helo_name=HELO_NAME,
             source_addresses=source_addresses,
+            allow_private_destinations=LOOPBACK_DESTINATIONS,
             max_messages_per_connection=MAX_MESSAGES_PER_CONNECTION,
             connection_idle_s=CONNECTION_IDLE_S,
             timeouts=SmtpTimeouts(
@@ -203,7 +206,10 @@ async def make_delivery(test_dns: TestDns, pki: TestPki) -> AsyncIterator[Delive
         clock = FakeClock(datetime.now(UTC))
         resolver = Resolver(settings.dns, clock)
         router = MxRouter(
-            resolver, LocalIdentity.from_settings(settings.delivery), random.Random(seed)
+            resolver,
+            LocalIdentity.from_settings(settings.delivery),
+            random.Random(seed),
+            DestinationFilter.from_settings(settings.delivery),
         )
         fetcher = PolicyFetcher(resolver, settings=settings.mta_sts, tls=settings.tls)
         policies = PolicyCache(txt=resolver, source=fetcher, store=MemoryPolicyStore(), clock=clock)

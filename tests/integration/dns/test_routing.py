@@ -10,6 +10,7 @@ import random
 import pytest
 
 from postillon.config.settings import DeliverySettings
+from postillon.dns.destinations import DestinationFilter
 from postillon.dns.errors import (
     DnsLookupError,
     MailLoopError,
@@ -22,9 +23,11 @@ from postillon.dns.mx import LocalIdentity, Route
 from postillon.dns.resolver import Resolver
 from postillon.dns.router import MxRouter
 from tests.support.dns_server import TestDns
+from tests.support.fixtures import LOOPBACK_DESTINATIONS
 
 pytestmark = pytest.mark.timeout(30)
 
+LOOPBACK = DestinationFilter.allowing((*LOOPBACK_DESTINATIONS, "::1/128"))
 US = LocalIdentity.from_settings(
     DeliverySettings(
         helo_name="mta.postillon.test",
@@ -35,7 +38,7 @@ US = LocalIdentity.from_settings(
 
 
 async def route(resolver: Resolver, domain: str, seed: int = 0) -> Route:
-    return await MxRouter(resolver, US, random.Random(seed)).route(domain)
+    return await MxRouter(resolver, US, random.Random(seed), LOOPBACK).route(domain)
 
 
 def names(route: Route) -> list[str]:

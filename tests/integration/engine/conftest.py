@@ -26,6 +26,7 @@ from postillon.config.settings import (
 from postillon.storage.records import NewMessage, NewRecipient
 from tests.support.certs import TestPki
 from tests.support.dns_server import TestDns
+from tests.support.fixtures import LOOPBACK_DESTINATIONS
 
 NodeFactory = Callable[..., Node]
 
@@ -45,6 +46,7 @@ def engine_settings(
         tls=TlsSettings(ca_file=pki.ca_pem_path),
         delivery=DeliverySettings(
             helo_name="mta.postillon.test",
+            allow_private_destinations=LOOPBACK_DESTINATIONS,
             lease_s=30.0,
             poll_interval_s=poll_interval_s,
             drain_timeout_s=10.0,

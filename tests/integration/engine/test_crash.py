@@ -51,6 +51,7 @@ nameservers = ["{nameserver}"]
 timeout_s = 3
 [delivery]
 helo_name = "mta.postillon.test"
+allow_private_destinations = ["127.0.0.0/8"]
 max_parallel_jobs = {MAX_PARALLEL_JOBS}
 lease_s = 3
 poll_interval_s = 0.05

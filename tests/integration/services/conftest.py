@@ -29,6 +29,7 @@ from postillon.storage import Account, SqlStore
 from tests.integration.domains.oracles import pyspf_lookup
 from tests.integration.storage.pg import PgDatabase
 from tests.support.dns_server import TestDns
+from tests.support.fixtures import LOOPBACK_DESTINATIONS
 
 START = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 SOURCE_ADDRESS = "127.0.0.171"
@@ -43,7 +44,11 @@ def services_settings(db: Path | str, test_dns: TestDns) -> Settings:
     return Settings(
         storage=StorageSettings(url=url),
         dns=DnsSettings(nameservers=(test_dns.nameserver,), timeout_s=3.0),
-        delivery=DeliverySettings(helo_name=HELO_NAME, source_addresses=(SOURCE_ADDRESS,)),
+        delivery=DeliverySettings(
+            helo_name=HELO_NAME,
+            source_addresses=(SOURCE_ADDRESS,),
+            allow_private_destinations=LOOPBACK_DESTINATIONS,
+        ),
     )
 
 

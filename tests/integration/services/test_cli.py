@@ -74,6 +74,7 @@ def test_domains_add_then_show(config: Path) -> None:
 
 def test_domains_show_of_another_accounts_domain_fails(config: Path) -> None:
     run(config, "domains", "add", "--account", "acme", "shop.example")
+    run(config, "keys", "create", "--account", "globex")
 
     result = CliRunner().invoke(
         cli, ["domains", "show", "--config", str(config), "--account", "globex", "shop.example"]
@@ -126,6 +127,7 @@ def test_users_add_list_set_password_remove(config: Path) -> None:
 def test_users_commands_say_what_is_wrong(
     config: Path, args: list[str], stdin: str, problem: str
 ) -> None:
+    run(config, "keys", "create", "--account", "acme")
     result = invoke(config, ["users", args[0], "--account", "acme", *args[1:]], stdin)
 
     assert result.exit_code == 1
@@ -159,3 +161,26 @@ def test_reports_list_and_show_unmatched(config: Path) -> None:
     assert "from 192.0.2.9  message -  applied to 0" in line
     assert "** Address not found **" in shown
     assert run(config, "reports", "list", "--account", "acme") == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["keys", "list"],
+        ["keys", "revoke", "key_x"],
+        ["domains", "show"],
+        ["domains", "verify", "shop.example"],
+        ["users", "list"],
+        ["users", "remove", "ann@example.test"],
+    ],
+)
+def test_a_command_on_an_unknown_account_fails_and_creates_nothing(
+    config: Path, args: list[str]
+) -> None:
+    run(config, "keys", "create", "--account", "acme")
+    result = invoke(config, [*args[:2], "--account", "acme-typo", *args[2:]])
+    assert result.exit_code == 1
+    assert "no account named 'acme-typo'" in result.output
+    # The typo did not become an account: listing it still fails the same way.
+    again = invoke(config, ["keys", "list", "--account", "acme-typo"])
+    assert "no account named 'acme-typo'" in again.output

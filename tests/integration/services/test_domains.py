@@ -247,3 +247,18 @@ async def test_verification_results_reach_the_outbox_as_domain_events(
     failed = {r["purpose"]: r["status"] for r in mine[0].payload["records"]}
     assert failed["dkim"] == "missing"
     assert failed["spf"] == "missing"
+
+
+async def test_a_domain_has_one_pending_key_however_often_it_is_rotated(
+    world: World, acme: Account, test_dns: TestDns, clock: FakeClock
+) -> None:
+    domain = new_domain(test_dns, "onepending")
+    added = await world.services.domains.add(acme, domain)
+    publish(test_dns, domain, added.records)
+    await world.services.domains.verify(acme, domain)
+    first = await world.services.domains.rotate_key(acme, domain)
+    for _ in range(5):
+        again = await world.services.domains.rotate_key(acme, domain)
+        assert again.records == first.records
+    dkim = [r for r in again.records if r.purpose == "dkim"]
+    assert sorted(r.status for r in dkim) == ["pending", "verified"]

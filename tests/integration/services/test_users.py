@@ -68,13 +68,19 @@ async def test_a_bad_email_or_password_is_refused_with_the_reason(
     assert await world.services.users.list(acme.id) == []
 
 
-async def test_an_email_belongs_to_one_user_across_accounts(
+async def test_an_email_is_unique_per_account_not_across_accounts(
     world: World, acme: Account, globex: Account
 ) -> None:
     await world.services.users.add(acme, "ann@example.com", PASSWORD)
     with pytest.raises(UserExistsError):
-        await world.services.users.add(globex, "ANN@example.com", PASSWORD)
-    assert await world.services.users.list(globex.id) == []
+        await world.services.users.add(acme, "ANN@example.com", PASSWORD)
+    # Another tenant adding the same address learns nothing and takes nothing from acme.
+    await world.services.users.add(globex, "ANN@example.com", "another long password")
+    assert [u.email for u in await world.services.users.list(globex.id)] == ["ann@example.com"]
+    assert [u.email for u in await world.services.users.list(acme.id)] == ["ann@example.com"]
+    signed = await world.services.users.authenticate("ann@example.com", PASSWORD, "acme")
+    assert signed is not None
+    assert signed[1].id == acme.id
 
 
 async def test_another_account_cannot_remove_or_reset_a_user(

@@ -9,10 +9,11 @@ import textwrap
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from postillon.clock import FakeClock
 from postillon.queue.status import RecipientStatus
-from postillon.storage import MessageFilter, SqlStore, StorageError
+from postillon.storage import MessageFilter, SqlStore, StorageError, schema
 from tests.integration.storage.builders import BODY, message
 from tests.integration.storage.conftest import StoreFactory
 
@@ -85,6 +86,11 @@ async def test_enqueue_writes_one_queued_event_per_recipient(store: SqlStore) ->
     assert {event.payload["recipient"] for event in events} == {"a@example.test", "b@example.test"}
     assert all(event.payload["metadata"] == {"order": 42} for event in events)
     assert all(event.id.startswith("evt_") for event in events)
+    # The metadata is stored once, with the message: no event row carries a copy of it.
+    async with store.engines.writer.connect() as connection:
+        stored = (await connection.execute(sa.select(schema.events.c.payload))).scalars().all()
+    assert len(stored) == 2
+    assert all("metadata" not in payload for payload in stored)
 
 
 async def test_a_suppressed_address_is_stored_suppressed_with_an_event(store: SqlStore) -> None:

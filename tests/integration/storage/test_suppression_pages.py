@@ -189,3 +189,20 @@ async def test_removing_touches_only_the_accounts_own_row(
     assert await store.list_suppressions(acme.id, limit=10) == []
     theirs = await store.list_suppressions(other.id, limit=10)
     assert sorted(row.address for row in theirs) == ["only-theirs@x.test", "shared@x.test"]
+
+
+@pytest.mark.parametrize("address", ["a\x00b@x.test", "a\x01@x.test"])
+async def test_a_cursor_naming_a_control_character_is_refused(
+    store: SqlStore, clock: FakeClock, address: str
+) -> None:
+    acme = await store.ensure_account("acme")
+    forged = encode_cursor(datetime(2026, 1, 1, tzinfo=UTC), address)
+    with pytest.raises(StorageError, match="malformed cursor"):
+        await _rows(store, clock).page(acme.id, search=None, limit=5, cursor=forged)
+
+
+async def test_a_search_with_nul_matches_nothing(store: SqlStore, clock: FakeClock) -> None:
+    acme = await store.ensure_account("acme")
+    await store.suppress(acme.id, "a@x.test", "bounce")
+    page = await _rows(store, clock).page(acme.id, search="a\x00", limit=5, cursor=None)
+    assert page.items == ()

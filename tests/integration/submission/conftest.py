@@ -40,6 +40,7 @@ from tests.integration.services.conftest import (  # noqa: F401 - fixtures used 
 from tests.integration.services.publish import publish
 from tests.support.certs import TestPki
 from tests.support.dns_server import TestDns
+from tests.support.fixtures import LOOPBACK_DESTINATIONS
 
 HOST = "127.0.14.2"
 STARTTLS_PORT = 587
@@ -92,6 +93,7 @@ def settings_for(tmp_path: Path, test_dns: TestDns, pki: TestPki) -> Settings:
         delivery=DeliverySettings(
             helo_name=HELO_NAME,
             source_addresses=(SOURCE_ADDRESS,),
+            allow_private_destinations=LOOPBACK_DESTINATIONS,
             poll_interval_s=0.05,
             timeouts=SmtpTimeouts(connect_s=3, greeting_s=5, ehlo_s=5, mail_s=5, rcpt_s=5),
         ),

@@ -7,6 +7,7 @@ the real time, so the receivers can also check signatures with ``standardwebhook
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,11 +17,16 @@ from standardwebhooks import Webhook
 from postillon.clock import FakeClock
 from postillon.storage.records import NewMessage, NewRecipient
 from postillon.storage.schema import webhook_endpoints
-from postillon.webhooks.endpoint_errors import EndpointNotFoundError, EventNotFoundError
+from postillon.webhooks.endpoint_errors import (
+    EndpointNotFoundError,
+    EventNotFoundError,
+    TooManyEndpointsError,
+)
 from postillon.webhooks.errors import InvalidFilterError, UnsafeTargetError
 from postillon.webhooks.events import EventType
 from postillon.webhooks.filters import EventFilter
 from postillon.webhooks.secret import parse_secret
+from postillon.webhooks.service import MAX_ENDPOINTS_PER_ACCOUNT
 from tests.integration.webhooks.harness import Hooks
 from tests.integration.webhooks.hook_receiver import HookReceiver
 
@@ -171,3 +177,25 @@ async def test_both_secrets_sign_during_the_rotation_overlap(
     assert receiver.rejected == []
     view = await hooks.service.get(account.id, created.endpoint.id)
     assert view.previous_secret_until is None
+
+
+async def test_an_account_has_at_most_the_capped_number_of_endpoints_even_concurrently(
+    hooks: Hooks,
+) -> None:
+    account = await hooks.store.ensure_account("acme")
+    other = await hooks.store.ensure_account("other")
+    attempts = MAX_ENDPOINTS_PER_ACCOUNT + 5
+    results = await asyncio.gather(
+        *(hooks.service.create(account.id, f"http://127.0.0.205:9/{i}") for i in range(attempts)),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 5
+    assert all(isinstance(r, TooManyEndpointsError) for r in refused), refused
+    assert "at most 20 webhook endpoints" in str(refused[0])
+    assert len(await hooks.service.list(account.id)) == MAX_ENDPOINTS_PER_ACCOUNT
+    # The cap is per account, and deleting one makes room again.
+    await hooks.service.create(other.id, "http://127.0.0.205:9/other")
+    first = (await hooks.service.list(account.id))[0]
+    await hooks.service.delete(account.id, first.id)
+    await hooks.service.create(account.id, "http://127.0.0.205:9/again")

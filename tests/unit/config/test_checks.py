@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from postillon.config.checks import config_warnings
 from postillon.config.settings import (
     DashboardSettings,
@@ -23,7 +25,7 @@ def complete(tmp_path: Path) -> Settings:
     return Settings(
         storage=StorageSettings(data_dir=tmp_path),
         delivery=DeliverySettings(helo_name="mta1.example.net", spf_addresses=("203.0.113.5",)),
-        dashboard=DashboardSettings(session_secret=SECRET),
+        dashboard=DashboardSettings(session_secret=SecretStr(SECRET)),
         dkim=DkimSettings(master_key_file=key),
     )
 
@@ -66,9 +68,9 @@ def test_source_addresses_is_reported_as_deprecated(tmp_path: Path) -> None:
 
 def test_no_warning_quotes_a_secret(tmp_path: Path) -> None:
     settings = complete(tmp_path).model_copy(
-        update={"dkim": DkimSettings(master_key=base64.b64encode(b"m" * 32).decode())}
+        update={"dkim": DkimSettings(master_key=SecretStr(base64.b64encode(b"m" * 32).decode()))}
     )
     text = "\n".join(config_warnings(settings))
     assert SECRET not in text
     assert settings.dkim.master_key is not None
-    assert settings.dkim.master_key not in text
+    assert settings.dkim.master_key.get_secret_value() not in text

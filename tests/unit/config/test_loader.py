@@ -44,6 +44,12 @@ def test_toml_file_and_env_override(tmp_path: Path) -> None:
         pytest.param("[nosuch]\nx = 1\n", {}, "nosuch: unknown", id="unknown-section"),
         pytest.param("[delivery]\nsmtp_port = 0\n", {}, "delivery.smtp_port", id="out-of-range"),
         pytest.param("", {"POSTILLON_DNS__TIMEOUT_S": "soon"}, "dns.timeout_s", id="env-bad"),
+        pytest.param(
+            "[api]\nmax_recipients_per_message = 5000\n",
+            {},
+            "api.max_recipients_per_message",
+            id="recipient-cap-over-1000",
+        ),
         pytest.param("", {"POSTILLON_DSN__X": "1"}, "dsn: unknown", id="env-unknown"),
         pytest.param("", {"POSTILLON_API__LISTEN": "8025"}, "api.listen", id="listen-no-host"),
         pytest.param(
@@ -62,6 +68,13 @@ def test_toml_file_and_env_override(tmp_path: Path) -> None:
             "dashboard.session_secret",
             id="session-secret-not-base64",
         ),
+        pytest.param(
+            '[tlsrpt]\nenabled = true\norganization_name = "Org"\n',
+            {},
+            "tlsrpt.contact_info is required",
+            id="tlsrpt-incomplete",
+        ),
+        pytest.param("", {"POSTILLON_DNS__DNSSEC": "maybe"}, "dns.dnssec", id="dnssec-not-bool"),
     ],
 )
 def test_bad_config_names_the_key(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from postillon.clock import FakeClock
@@ -97,3 +98,83 @@ async def test_idle_expiry_closes_old_connections() -> None:
     assert pool.idle_count() == 1
     await pool.close_all()
     assert young.closed
+
+
+@dataclass
+class SlowConn(Conn):
+    """A connection whose QUIT and RSET take a while (they yield to the event loop)."""
+
+    closes: int = 0
+
+    async def reset(self) -> None:
+        await asyncio.sleep(0.01)
+        await super().reset()
+
+    async def close(self) -> None:
+        self.closes += 1
+        await asyncio.sleep(0.01)
+        await super().close()
+
+
+async def idle_pool(clock: FakeClock, *conns: SlowConn) -> ConnectionPool[SlowConn]:
+    pool: ConnectionPool[SlowConn] = ConnectionPool(clock=clock, max_messages=10, idle_s=30.0)
+    for conn in conns:
+        await pool.release(KEY, conn, 1)
+    return pool
+
+
+async def test_two_concurrent_sweeps_close_each_connection_once() -> None:
+    clock = FakeClock()
+    conns = [SlowConn(f"c{i}") for i in range(3)]
+    pool = await idle_pool(clock, *conns)
+    clock.advance(31)
+    await asyncio.gather(pool.expire_idle(), pool.expire_idle(), pool.expire_idle())
+    assert [c.closes for c in conns] == [1, 1, 1]
+    assert pool.idle_count() == 0
+
+
+async def test_a_sweep_during_an_acquire_never_puts_the_connection_in_use_back() -> None:
+    clock = FakeClock()
+    stale, fresh = SlowConn("stale"), SlowConn("fresh")
+    pool = await idle_pool(clock, stale)
+    clock.advance(31)
+    await pool.release(KEY, fresh, 1)  # stale is past idle_s, fresh is not
+
+    async def must_not_open() -> SlowConn:
+        raise AssertionError("an idle connection was there")
+
+    sweeping = asyncio.create_task(pool.expire_idle())
+    await asyncio.sleep(0)  # the sweep is now closing the stale connection
+    conn, _ = await pool.acquire(KEY, must_not_open)
+    await sweeping
+    assert conn is fresh
+    assert pool.idle_count() == 0  # fresh is in use, not idle
+    assert stale.closes == 1
+    assert fresh.closes == 0
+
+
+async def test_a_release_during_a_sweep_is_kept() -> None:
+    clock = FakeClock()
+    stale, returned = SlowConn("stale"), SlowConn("returned")
+    pool = await idle_pool(clock, stale)
+    clock.advance(31)
+    sweeping = asyncio.create_task(pool.expire_idle())
+    await asyncio.sleep(0)
+    await pool.release(KEY, returned, 1)
+    await sweeping
+    assert pool.idle_count(KEY) == 1
+    assert returned.closes == 0
+
+
+async def test_close_all_during_an_acquire_closes_each_idle_connection_once() -> None:
+    clock = FakeClock()
+    conns = [SlowConn(f"c{i}") for i in range(4)]
+    pool = await idle_pool(clock, *conns)
+
+    async def opener() -> SlowConn:
+        return SlowConn("new")
+
+    acquired, _ = await asyncio.gather(pool.acquire(KEY, opener), pool.close_all())
+    assert [c.closes for c in conns if c is not acquired[0]] == [1] * 3
+    assert acquired[0].closes == 0
+    assert pool.idle_count() == 0

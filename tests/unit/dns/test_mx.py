@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from postillon.config.settings import DeliverySettings
+from postillon.dns.destinations import DestinationFilter
 from postillon.dns.errors import (
     DnsLookupError,
     DnsPermanentError,
@@ -22,6 +23,10 @@ from postillon.dns.mx import MAX_MX_HOSTS, LocalIdentity, MxHost, MxWalk, Query,
 from postillon.dns.records import Answer, MxRecord, RecordType, Status
 
 DOMAIN = "example.test"
+# These tests route to loopback and documentation addresses (RFC 5737, RFC 3849): allowed.
+DOCUMENTATION = DestinationFilter.allowing(
+    ("127.0.0.0/8", "::1/128", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
 US = LocalIdentity.of("mta.postillon.test", ["192.0.2.25", "2001:db8::25"])
 A, AAAA = RecordType.A, RecordType.AAAA
 
@@ -58,7 +63,7 @@ class Zone:
 
 def walk(zone: Zone, identity: LocalIdentity = US, seed: int = 0) -> Route:
     """Drive the walk the way postillon.dns.router does, answering from ``zone``."""
-    mx_walk = MxWalk(DOMAIN, identity, random.Random(seed))
+    mx_walk = MxWalk(DOMAIN, identity, random.Random(seed), DOCUMENTATION)
     while queries := mx_walk.next_queries():
         for query in queries:
             if query.rdtype is RecordType.MX:
@@ -293,14 +298,14 @@ def test_null_mx_reply_code_is_556() -> None:
 
 
 def test_null_mx_asks_for_no_addresses() -> None:
-    mx_walk = MxWalk(DOMAIN, US, random.Random(0))
+    mx_walk = MxWalk(DOMAIN, US, random.Random(0), DOCUMENTATION)
     assert mx_walk.next_queries() == (Query(DOMAIN, RecordType.MX),)
     with pytest.raises(NullMxError):
         mx_walk.receive_mx(mx((0, ".")))
 
 
 def test_queries_mx_then_addresses_of_every_host() -> None:
-    mx_walk = MxWalk("Example.Test.", US, random.Random(0))
+    mx_walk = MxWalk("Example.Test.", US, random.Random(0), DOCUMENTATION)
     assert mx_walk.next_queries() == (Query(DOMAIN, RecordType.MX),)
     mx_walk.receive_mx(mx((10, "a.example.test"), (20, "b.example.test")))
     assert set(mx_walk.next_queries()) == {
@@ -311,7 +316,7 @@ def test_queries_mx_then_addresses_of_every_host() -> None:
 
 
 def test_route_before_answers_is_an_error() -> None:
-    mx_walk = MxWalk(DOMAIN, US, random.Random(0))
+    mx_walk = MxWalk(DOMAIN, US, random.Random(0), DOCUMENTATION)
     mx_walk.next_queries()
     mx_walk.receive_mx(mx((10, "a.example.test")))
     with pytest.raises(RuntimeError):
@@ -320,7 +325,7 @@ def test_route_before_answers_is_an_error() -> None:
 
 def test_at_most_max_mx_hosts_are_resolved() -> None:
     records = [(p, f"mx{p}.example.test") for p in range(MAX_MX_HOSTS + 5)]
-    mx_walk = MxWalk(DOMAIN, US, random.Random(0))
+    mx_walk = MxWalk(DOMAIN, US, random.Random(0), DOCUMENTATION)
     mx_walk.next_queries()
     mx_walk.receive_mx(mx(*records))
     names = {query.name for query in mx_walk.next_queries()}

@@ -14,7 +14,7 @@ import pytest
 
 from postillon.clock import FakeClock
 from postillon.errors import TemporaryError
-from postillon.policy.cache import PolicyCache
+from postillon.policy.cache import REFRESH_CONCURRENCY, PolicyCache
 from postillon.policy.errors import PolicyHttpError
 from postillon.policy.model import MtaStsMode, MtaStsPolicy
 from postillon.policy.store import MemoryPolicyStore
@@ -169,3 +169,28 @@ async def test_every_mode_is_cached_with_its_id(mode: str) -> None:
     policy = await cache.policy_for("example.com")
     assert policy is not None
     assert (policy.mode.value, policy.id) == (mode, "a1")
+
+
+async def test_refresh_due_checks_a_bounded_number_of_domains_at_once() -> None:
+    domains = [f"d{i}.example" for i in range(50)]
+    records = {f"_mta-sts.{d}": ["v=STSv1; id=a1"] for d in domains}
+    clock = FakeClock()
+    in_flight = peak = 0
+
+    class CountingSource(Source):
+        async def fetch(self, domain: str) -> bytes:
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0.001)
+            in_flight -= 1
+            return await super().fetch(domain)
+
+    source = CountingSource(POLICY.replace(b"mx.example.com", b"*.example"))
+    cache = _cache(Txt(records), source, clock)
+    await asyncio.gather(*(cache.policy_for(d) for d in domains))
+    clock.advance(timedelta(hours=12))
+    peak = 0
+    assert await cache.refresh_due() == len(domains)
+    assert peak == REFRESH_CONCURRENCY
+    assert sorted(source.fetched[len(domains) :]) == sorted(domains)

@@ -42,6 +42,7 @@ from postillon.api.webhook_views import (
 from postillon.webhooks.endpoint_errors import (
     EndpointNotFoundError,
     EventNotFoundError,
+    TooManyEndpointsError,
     UnresolvableHostError,
 )
 from postillon.webhooks.errors import InvalidFilterError, UnsafeTargetError
@@ -94,6 +95,8 @@ def _answered(webhook_id: str = "") -> Iterator[None]:
         raise invalid([FieldProblem("url", message)]) from error
     except InvalidFilterError as error:
         raise invalid([FieldProblem("events", str(error))]) from error
+    except TooManyEndpointsError as error:
+        raise ApiError(409, ErrorType.CONFLICT, str(error)) from error
     except EventNotFoundError as error:
         raise ApiError(
             404, ErrorType.NOT_FOUND, str(error), fields=[FieldProblem("event_id", str(error))]
@@ -104,7 +107,7 @@ def _answered(webhook_id: str = "") -> Iterator[None]:
     "",
     status_code=201,
     summary="Register a webhook endpoint; the answer holds its secret (shown only now)",
-    responses=error_responses(401, 422, 429, 503),
+    responses=error_responses(401, 409, 422, 429, 503),
 )
 async def create_webhook(
     body: CreateWebhookBody, account: CurrentAccount, webhooks: Webhooks

@@ -2,7 +2,7 @@
 key that sent it (``api_key_prefix``, the part listings show; never the key).
 
 Revision ID: 0011_message_source
-Revises: 0006_attempts_started_at
+Revises: 0008_session_ends
 Create Date: 2026-12-05
 
 Self-contained like 0001 (it does not import schema.py). Rows written before it came from the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_message_source"
-down_revision: str | None = "0006_attempts_started_at"
+down_revision: str | None = "0008_session_ends"
 branch_labels: str | None = None
 depends_on: str | None = None
 

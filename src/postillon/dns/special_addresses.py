@@ -1,10 +1,11 @@
-"""Which IP addresses a webhook may never reach, and why (pure).
+"""Which IP addresses are not the public Internet, and why (pure).
 
 Owns the special-purpose address table (RFC 6890 and its successors) for SSRF protection: a
-webhook target must be a globally routable unicast address. Addresses that embed an IPv4
-address (NAT64 RFC 6052, 6to4 RFC 3056) are judged by the address they embed; IPv4-mapped and
--compatible IPv6 (RFC 4291 §2.5.5), Teredo and local-use NAT64 (RFC 8215) are refused outright.
-It must not parse URLs (``urls.py``) or apply the allowlist (``guard.py``).
+webhook target, and an MX host we deliver to, must be a globally routable unicast address.
+Addresses that embed an IPv4 address (NAT64 RFC 6052, 6to4 RFC 3056) are judged by the address
+they embed; IPv4-mapped and -compatible IPv6 (RFC 4291 §2.5.5), Teredo and local-use NAT64 (RFC
+8215) are refused outright. It must not parse URLs or apply an allowlist (``webhooks/guard.py``,
+``dns/destinations.py``).
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | Non
 
 
 def refusal_reason(address: IPAddress) -> str | None:
-    """Why ``address`` may not be a webhook target, or None if it is globally routable unicast."""
+    """Why ``address`` may not be a webhook target or an MX address, or None if it is globally
+    routable unicast."""
     if isinstance(address, ipaddress.IPv6Address):
         inner = embedded_ipv4(address)
         if inner is not None:
