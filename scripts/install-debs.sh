@@ -5,7 +5,7 @@
 # Postfix is installed with "No configuration" so no system mail daemon starts and grabs port 25:
 # the tests run Postfix's smtpd and smtp-sink themselves on 127.0.0.x.
 set -euo pipefail
-pkgs=(postfix knot knot-dnsutils chromium systemd curl swaks libnet-ssleay-perl libsasl2-modules)
+pkgs=(postfix knot knot-dnsutils chromium systemd curl swaks libnet-ssleay-perl libsasl2-modules unbound)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -21,3 +21,5 @@ fi
 if pgrep -x knotd >/dev/null 2>&1 && [ -S /run/knot/knot.sock ]; then
     knotc -s /run/knot/knot.sock stop >/dev/null 2>&1 || true
 fi
+# unbound: the DANE tests run their own validating instance on 127.0.18.54; a system one started
+# by the package stays on its own 127.0.0.1:53 and is left alone.

@@ -42,6 +42,7 @@ from postillon.policy.fetch import PolicyFetcher
 from postillon.roles import Role
 from postillon.services.container import Services, load_master_key
 from postillon.services.rate_limit import RateLimit, RateLimiter
+from postillon.services.tlsrpt import TlsRptReporter, build_reporter
 from postillon.storage.health_sql import queue_gauges, schema_problem
 from postillon.storage.limits import create_slots
 from postillon.storage.notify import create_listener
@@ -120,9 +121,22 @@ class Node:
             clock=self.clock,
             max_rcpts=settings.delivery.max_rcpts_per_transaction,
             source_address=source_address_picker(settings),
+            # DANE needs validated answers: only with [dns] dnssec (a trusted validating resolver).
+            tlsa=self.resolver if settings.dns.dnssec else None,
         )
         owner = node_owner()
         self.metrics = Metrics()
+        self.tlsrpt: TlsRptReporter | None = None
+        if settings.tlsrpt.enabled:
+            self.tlsrpt = build_reporter(
+                settings,
+                store=self.store,
+                engines=self.store.engines,
+                master=master_key,
+                txt=self.resolver,
+                clock=self.clock,
+                owner=owner,
+            )
         self.destinations = create_slots(settings.storage.url)
         self.engine = Engine(
             store=self.store,
@@ -133,6 +147,7 @@ class Node:
             owner=owner,
             destinations=self.destinations,
             metrics=self.metrics,
+            count_tls_sessions=settings.tlsrpt.enabled,
         )
         # Mail accepted, retried or cancelled on this node is looked at by its engine at once.
         self.store.engines.due.subscribe(self.engine.wake)
@@ -253,6 +268,9 @@ class Node:
             housekeeping.append(
                 asyncio.create_task(_every(POLICY_REFRESH_S, self.policies.refresh_due, stop))
             )
+        if self.tlsrpt is not None and self.role.runs_delivery:
+            interval = self.settings.tlsrpt.check_interval_s
+            housekeeping.append(asyncio.create_task(_every(interval, self.tlsrpt.run_once, stop)))
         if self.role.runs_api:
             await self.api.start()  # a listen address that cannot be bound stops startup here
             try:

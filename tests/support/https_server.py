@@ -41,11 +41,14 @@ class ScriptedResponse:
 
 @dataclass(frozen=True)
 class SeenRequest:
-    """One request as received: method, path and Host header."""
+    """One request as received: method, path and Host header (and for a POST, its
+    Content-Type and body)."""
 
     method: str
     path: str
     host: str | None
+    content_type: str | None = None
+    body: bytes = b""
 
 
 class HttpsServer:
@@ -86,7 +89,11 @@ class HttpsServer:
         await self.stop()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append(SeenRequest(request.method, request.path, request.host))
+        body = await request.read() if request.method == "POST" else b""
+        content_type = request.headers.get("Content-Type")
+        self.requests.append(
+            SeenRequest(request.method, request.path, request.host, content_type, body)
+        )
         scripted = self.response
         if scripted.hang:
             await self._closing.wait()

@@ -58,13 +58,30 @@ class ReplyOut(_Out):
 
 class TlsOut(_Out):
     """The TLS of an attempt: used at all, protocol version, cipher, whether the certificate
-    verified, and why not (or why TLS was not used)."""
+    verified, and why not (or why TLS was not used); the transport-security policy that applied,
+    the TLSA record that authenticated the server under DANE, and why a session was refused."""
 
     used: bool
     version: str | None
     cipher: str | None
     verified: bool | None
     reason: str | None
+    policy: str | None = Field(
+        default=None,
+        description="dane, mta-sts-enforce, mta-sts-testing or opportunistic (precedence in "
+        "that order); null for attempts recorded before it was kept.",
+    )
+    dane_tlsa: str | None = Field(
+        default=None, description='The matching TLSA record\'s "usage selector matching".'
+    )
+    refusal: str | None = Field(
+        default=None, description="Why the session was refused (DANE, MTA-STS), if it was."
+    )
+    result: str | None = Field(
+        default=None,
+        description="The TLS-RPT result type (RFC 8460 §4.3) of a failed or non-compliant "
+        "session, e.g. tlsa-invalid, starttls-not-supported; null when it complied.",
+    )
 
 
 class MtaStsOut(_Out):
@@ -170,6 +187,10 @@ def attempt_out(view: AttemptView) -> AttemptOut:
             cipher=r.tls_cipher,
             verified=r.tls_verified,
             reason=r.tls_reason,
+            policy=r.tls_policy,
+            dane_tlsa=r.dane_tlsa,
+            refusal=r.tls_refusal,
+            result=r.tls_result,
         ),
         mta_sts=MtaStsOut(mode=r.mta_sts_mode, policy_id=r.mta_sts_policy_id),
     )

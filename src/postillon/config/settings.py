@@ -129,6 +129,9 @@ class DnsSettings(_Section):
     nameservers: tuple[str, ...] = ()
     timeout_s: float = Field(default=5.0, gt=0)
     cache_max_entries: int = Field(default=10_000, ge=0)
+    # True declares the name servers above trusted DNSSEC-validating resolvers reached over a
+    # trusted path (loopback): their AD bit marks answers secure, which enables DANE.
+    dnssec: bool = False
 
 
 class TlsSettings(_Section):
@@ -421,6 +424,32 @@ class MetricsSettings(_Section):
         return check_listen(value) if value else value
 
 
+class TlsRptSettings(_Section):
+    """SMTP TLS Reporting (RFC 8460): daily reports to the domains that ask for them.
+
+    Reports go out once per UTC day and policy domain, to the ``rua`` of its ``_smtp._tls``
+    record: https by POST, mailto through our own queue, From ``from_address`` in
+    ``from_domain`` (a verified sender domain of ``account``, whose DKIM key signs them).
+    """
+
+    enabled: bool = False
+    organization_name: str = ""
+    contact_info: str = ""
+    from_domain: str = ""
+    from_localpart: str = "tlsrpt-noreply"
+    account: str = ""
+    # How often a worker checks whether yesterday's reports are due (and retries failed ones).
+    check_interval_s: float = Field(default=3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> TlsRptSettings:
+        if self.enabled:
+            for key in ("organization_name", "contact_info", "from_domain", "account"):
+                if not getattr(self, key).strip():
+                    raise ValueError(f"tlsrpt.{key} is required when tlsrpt.enabled is true")
+        return self
+
+
 class Settings(_Section):
     """All of postillon's settings."""
 
@@ -438,6 +467,7 @@ class Settings(_Section):
     sandbox: SandboxSettings = SandboxSettings()
     metrics: MetricsSettings = MetricsSettings()
     inbound: InboundSettings = InboundSettings()
+    tlsrpt: TlsRptSettings = TlsRptSettings()
 
     @property
     def master_key_path(self) -> Path:

@@ -24,6 +24,7 @@ from postillon.dashboard import (
     message_routes,
     overview_routes,
     suppression_routes,
+    tls_routes,
     user_routes,
     views,
     webhook_routes,
@@ -88,6 +89,7 @@ def create_dashboard(
     app.include_router(user_routes.router)
     app.include_router(suppression_routes.router)
     app.include_router(webhook_routes.router)
+    app.include_router(tls_routes.router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, _: Exception) -> Response:

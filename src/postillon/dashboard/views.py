@@ -27,6 +27,9 @@ def tls_badge(attempt: AttemptRecord) -> TlsBadge:
     if not attempt.tls_used:
         return TlsBadge("none", "no TLS", "no TLS session")
     detail = " · ".join(part for part in (attempt.tls_version, attempt.tls_cipher) if part)
+    if attempt.dane_tlsa:
+        label = f"DANE TLSA {attempt.dane_tlsa}"
+        return TlsBadge("verified", label, f"{detail} · authenticated by DNSSEC" if detail else "")
     if attempt.tls_verified:
         return TlsBadge("verified", "TLS verified", detail)
     reason = attempt.tls_reason or "certificate not checked"

@@ -7,6 +7,9 @@ split into transactions of at most ``max_rcpts`` recipients, and a "452 too many
 sends the rest in another transaction on the same connection (RFC 5321 §4.5.3.1.10), never a
 failure. MTA-STS (RFC 8461 §5): under enforce an MX outside the policy is never contacted and
 nothing is sent without verified TLS; under testing violations are recorded and delivery goes on.
+DANE (RFC 7672), decided per host in ``tls_policy.py``, comes first: a host whose TLSA lookup
+failed is never contacted, and one with usable TLSA records is reached only over TLS whose chain
+matches them, whatever its MTA-STS policy says (RFC 8461 §2).
 
 Must not decide what the facts mean (queue/ does) nor touch the store (the engine does).
 """
@@ -20,14 +23,24 @@ from typing import Protocol
 from postillon.clock import Clock
 from postillon.delivery.job import DeliveryJob, FactKind, Hop, JobRecipient, RecipientFacts
 from postillon.delivery.pool import ConnectionPool, PooledConnection, PoolKey
+from postillon.delivery.tls_policy import (
+    DaneState,
+    TlsaSource,
+    dane_state,
+    decide_host,
+    error_result,
+    policy_name,
+    policy_strings,
+    reached_result,
+)
 from postillon.dns.errors import DnsPermanentError, DnsTemporaryError
 from postillon.dns.mx import Route
 from postillon.errors import PermanentError, PostillonError, TlsError
-from postillon.policy.decision import MxDecision, TlsRequirement, decide_mx, judge_tls
+from postillon.policy.decision import MxDecision, TlsRequirement, judge_tls
 from postillon.policy.model import MtaStsPolicy
 from postillon.smtp.reply import Reply
 from postillon.smtp.transaction import TransactionResult
-from postillon.transport.tls import TlsInfo, TlsMode
+from postillon.transport.tls import Authenticator, TlsInfo, TlsMode
 
 # RFC 3463 codes for the failures we decide ourselves.
 _MTA_STS_STATUS = "4.7.5"  # cryptographic failure / policy: deliver later, never in plaintext
@@ -73,10 +86,16 @@ class PolicySource(Protocol):
         """The policy in force for ``domain``, or None."""
         ...
 
+    def problem(self, domain: str) -> str | None:
+        """The RFC 8460 result type of the last failed policy fetch for ``domain``, or None."""
+        ...
 
-Dialer = Callable[[str, str, TlsMode, str | None], Awaitable[DeliveryConnection]]
+
+Dialer = Callable[
+    [str, str, TlsMode, str | None, Authenticator | None], Awaitable[DeliveryConnection]
+]
 """Opens a session: (IP address, MX host name for certificate checks, TLS mode, source
-address to bind or None)."""
+address to bind or None, the DANE authenticator in TlsMode.DANE or None)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,7 @@ class Attempt:
         clock: Clock,
         max_rcpts: int,
         source_address: Callable[[], str | None] = lambda: None,
+        tlsa: TlsaSource | None = None,
     ) -> None:
         self._router = router
         self._policies = policies
@@ -112,6 +132,7 @@ class Attempt:
         self._clock = clock
         self._max_rcpts = max_rcpts
         self._source_address = source_address
+        self._tlsa = tlsa
 
     async def run(self, job: DeliveryJob) -> list[RecipientFacts]:
         """Try to deliver ``job``; one fact per recipient, in the job's order. Never raises
@@ -131,28 +152,47 @@ class Attempt:
             return self._all(job.recipients, failure, started)
         policy = await self._policies.policy_for(job.domain) if self._policies else None
         last = _Failure(FactKind.CONNECT, True, None, _NO_ROUTE_STATUS, "no MX host", Hop())
+        refused: list[Hop] = []  # hosts refused on TLS grounds, each a session to report
+        # A policy that could not be fetched is reported on the sessions that went on without
+        # it (RFC 8460 §4.3.2.2), unless DANE decided the host.
+        sts_problem = self._policies.problem(job.domain) if self._policies and not policy else None
         for host in route.hosts:
-            decision = decide_mx(policy, host.name)
+            dane = await dane_state(self._tlsa, host)
+            decision = decide_host(policy, host, dane)
             hop = Hop(
                 mx_host=host.name,
                 mta_sts_mode=decision.mode.value if decision.mode else None,
                 mta_sts_policy_id=decision.policy_id,
+                tls_policy=policy_name(decision, dane),
+                tls_policy_strings=policy_strings(policy, dane),
+                tls_result=None if dane is not None and dane.is_dane else sts_problem,
             )
+            if dane is not None and dane.failure is not None:
+                # RFC 7672 §2.2: a TLSA lookup that failed (bogus, SERVFAIL) makes the host
+                # unusable; nothing is sent to it, not even a SYN.
+                hop = replace(hop, tls_refusal=dane.failure, tls_result="dnssec-invalid")
+                last = _Failure(FactKind.POLICY, True, None, _MTA_STS_STATUS, dane.failure, hop)
+                refused.append(hop)
+                continue
             if not decision.is_allowed:
                 # RFC 8461 §5: an MX that does not match an enforced policy is never contacted.
-                last = _Failure(
-                    FactKind.POLICY, True, None, _MTA_STS_STATUS, str(decision.violation), hop
-                )
+                violation = str(decision.violation)
+                hop = replace(hop, tls_refusal=violation, tls_result="validation-failure")
+                last = _Failure(FactKind.POLICY, True, None, _MTA_STS_STATUS, violation, hop)
+                refused.append(hop)
                 continue
             for ip in host.addresses:
                 outcome = await self._try_address(
-                    job, decision, host.name, ip, replace(hop, ip=ip), started
+                    job, decision, host.name, ip, replace(hop, ip=ip), started, dane
                 )
                 if isinstance(outcome, _Failure):
                     last = outcome
+                    if outcome.kind is FactKind.POLICY:
+                        refused.append(outcome.hop)
                     continue
-                return outcome
-        return self._all(job.recipients, last, started)
+                return _with_earlier(outcome, refused)
+        earlier = refused[:-1] if refused and refused[-1] is last.hop else refused
+        return _with_earlier(self._all(job.recipients, last, started), earlier)
 
     async def _try_address(  # noqa: PLR0917
         self,
@@ -162,32 +202,48 @@ class Attempt:
         ip: str,
         hop: Hop,
         started: float,
+        dane: DaneState | None = None,
     ) -> list[RecipientFacts] | _Failure:
         is_verified_required = decision.tls is TlsRequirement.VERIFIED_REQUIRED
         tls_mode = TlsMode.VERIFIED if is_verified_required else TlsMode.OPPORTUNISTIC
+        authenticator = None
+        if dane is not None and (dane.is_dane or not is_verified_required):
+            tls_mode, authenticator = TlsMode.DANE, dane.authenticator
         source = self._source_address()
-        key = PoolKey(mx_host, ip, source)
+        # DANE sessions are pooled apart: a session opened for a domain whose MX RRset is not
+        # signed (no DANE) must never carry mail that DANE protects, though the host is the same.
+        pooled_as = f"{mx_host} (dane)" if tls_mode is TlsMode.DANE else mx_host
+        key = PoolKey(pooled_as, ip, source)
         try:
             conn, uses = await self._pool.acquire(
-                key, lambda: self._dialer(ip, mx_host, tls_mode, source)
+                key, lambda: self._dialer(ip, mx_host, tls_mode, source, authenticator)
             )
         except PostillonError as error:
-            is_policy = is_verified_required and isinstance(error, TlsError)
+            is_tls_required = is_verified_required or tls_mode is TlsMode.DANE
+            is_policy = is_tls_required and isinstance(error, TlsError)
             kind = FactKind.POLICY if is_policy else FactKind.CONNECT
             text = str(error)
-            if is_policy:
+            if is_policy and tls_mode is TlsMode.DANE and dane is not None:
+                text = f"DANE (TLSA at {dane.tlsa_name}): {text}"
+            elif is_policy:
                 text = f"MTA-STS enforce (policy id {decision.policy_id}): {text}"
+            if is_policy:
+                hop = replace(hop, tls_refusal=text, tls_result=error_result(error).value)
             code, enhanced = _reply_codes(error)
-            return _Failure(kind, True, code, enhanced or _NO_ROUTE_STATUS, text, hop)
-        hop = replace(hop, tls=conn.tls)
+            status = _MTA_STS_STATUS if is_policy else _NO_ROUTE_STATUS
+            return _Failure(kind, True, code, enhanced or status, text, hop)
+        hop = replace(hop, tls=conn.tls, dane_tlsa=conn.tls.dane_tlsa)
         verdict = judge_tls(
             decision,
             tls_used=conn.tls.used,
             cert_verified=conn.tls.verified,
             reason=conn.tls.reason,
         )
+        found = reached_result(decision, verdict.violation, conn.tls)
+        hop = replace(hop, tls_result=found or hop.tls_result)
         if not verdict.may_proceed:
             await self._pool.discard(conn)
+            hop = replace(hop, tls_refusal=str(verdict.violation))
             return _Failure(
                 FactKind.POLICY, True, None, _MTA_STS_STATUS, str(verdict.violation), hop
             )
@@ -292,6 +348,12 @@ class Attempt:
 
     def _elapsed_ms(self, started: float) -> int:
         return int((self._clock.monotonic() - started) * 1000)
+
+
+def _with_earlier(facts: list[RecipientFacts], hops: list[Hop]) -> list[RecipientFacts]:
+    if not hops:
+        return facts
+    return [replace(fact, earlier_hops=tuple(hops)) for fact in facts]
 
 
 def _reply_codes(error: PostillonError) -> tuple[int | None, str | None]:

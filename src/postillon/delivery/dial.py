@@ -13,7 +13,7 @@ from postillon.clock import Clock
 from postillon.config.settings import Settings
 from postillon.delivery.attempt import DeliveryConnection, Dialer
 from postillon.transport.connection import SmtpConnection
-from postillon.transport.tls import TlsMode
+from postillon.transport.tls import Authenticator, TlsMode
 
 
 def source_address_picker(settings: Settings) -> Callable[[], str | None]:
@@ -30,7 +30,11 @@ def smtp_dialer(settings: Settings, clock: Clock) -> Dialer:
     delivery = settings.delivery
 
     async def dial(
-        ip: str, mx_host: str, tls_mode: TlsMode, source: str | None
+        ip: str,
+        mx_host: str,
+        tls_mode: TlsMode,
+        source: str | None,
+        authenticator: Authenticator | None = None,
     ) -> DeliveryConnection:
         return await SmtpConnection.open(
             ip,
@@ -42,6 +46,7 @@ def smtp_dialer(settings: Settings, clock: Clock) -> Dialer:
             ca_file=settings.tls.ca_file,
             server_name=mx_host,
             clock=clock,
+            authenticator=authenticator,
         )
 
     return dial

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from postillon.delivery.job import (
     RecipientFacts,
 )
 from postillon.delivery.recorder import OutcomeRecorder
+from postillon.delivery.tlsrpt_session import sessions_of
 from postillon.delivery.verdicts import decide
 from postillon.metrics import Metrics
 from postillon.storage.claims import MAX_CLAIM
@@ -71,10 +73,13 @@ class Engine:
         owner: str,
         rng: random.Random | None = None,
         destinations: DestinationSlots | None = None,
+        count_tls_sessions: bool = True,
         metrics: Metrics | None = None,
     ) -> None:
         self._metrics = metrics
         self._store = store
+        # TLS reporting (RFC 8460): count each job's sessions with its outcome ([tlsrpt]).
+        self._count_tls_sessions = count_tls_sessions
         self._attempt = attempt
         self._delivery = delivery
         self._retry = retry
@@ -249,7 +254,7 @@ class Engine:
     ) -> list[RecipientOutcome]:
         attempts = {r.id: r.attempts for r in claimed.recipients}
         now = self._clock.now()
-        return [
+        outcomes = [
             decide(
                 fact,
                 previous_attempts=attempts[fact.recipient.recipient_id],
@@ -261,6 +266,11 @@ class Engine:
             )
             for fact in facts
         ]
+        # TLS reporting counts the session once, with the first recipient's record.
+        sessions = sessions_of(claimed.domain, facts, started_at)
+        if outcomes and sessions and self._count_tls_sessions:
+            outcomes[0] = replace(outcomes[0], tlsrpt=sessions)
+        return outcomes
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         interval = self._delivery.lease_s / 3

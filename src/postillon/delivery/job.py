@@ -57,6 +57,15 @@ class Hop:
     mta_sts_policy_id: str | None = None
     tls_policy_violation: str | None = None
     transcript: str = ""
+    # Which transport-security policy applied (see postillon.delivery.tls_policy), the TLSA
+    # record that authenticated the server ("3 1 1"), and why a session was refused.
+    tls_policy: str | None = None
+    dane_tlsa: str | None = None
+    tls_refusal: str | None = None
+    # For TLS reporting (RFC 8460): the policy's strings (MTA-STS policy lines, TLSA records)
+    # and the result type of a failed or non-compliant session (None: it succeeded).
+    tls_policy_strings: tuple[str, ...] = ()
+    tls_result: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,9 @@ class RecipientFacts:
     hop: Hop
     duration_ms: int
     possible_duplicate: bool = False
+    # Hosts tried before ``hop`` and refused on TLS grounds (DANE, MTA-STS): TLS reporting
+    # counts each as a failed session; the attempt row keeps only ``hop``.
+    earlier_hops: tuple[Hop, ...] = ()
     # The recipient complained after delivery (the sandbox's complained@ address).
     complained: bool = False
 

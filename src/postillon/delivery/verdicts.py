@@ -72,6 +72,10 @@ def attempt_record(facts: RecipientFacts, started_at: datetime) -> AttemptRecord
         mta_sts_mode=hop.mta_sts_mode,
         mta_sts_policy_id=hop.mta_sts_policy_id,
         transcript=hop.transcript or None,
+        tls_policy=hop.tls_policy,
+        dane_tlsa=hop.dane_tlsa,
+        tls_refusal=hop.tls_refusal,
+        tls_result=hop.tls_result,
     )
 
 

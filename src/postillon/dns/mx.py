@@ -57,11 +57,19 @@ class Query:
 
 @dataclass(frozen=True)
 class MxHost:
-    """An MX host to try: its name, preference and addresses (IPv4 first, then IPv6)."""
+    """An MX host to try: its name, preference and addresses (IPv4 first, then IPv6).
+
+    ``is_secure`` is True when DNSSEC validated both the MX RRset (or, for an implicit MX, the
+    domain's denial of MX) and every address answer of the host: only then may DANE apply to it
+    (RFC 7672 §2.2.1, §2.2.2). ``canonical_name`` is where the address lookups' CNAME chain
+    ended (the host name itself without one).
+    """
 
     name: str
     preference: int
     addresses: tuple[str, ...]
+    is_secure: bool = False
+    canonical_name: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,16 @@ class _Candidate:
             for address in answer.records
         )
 
+    def is_secure(self) -> bool:
+        answers = [a for a in self.answers.values() if a.status is not Status.FAILED]
+        return bool(answers) and all(answer.is_secure for answer in answers)
+
+    def canonical_name(self) -> str:
+        for answer in self.answers.values():
+            if answer.records:
+                return normalize_name(answer.canonical_name)
+        return self.name
+
     def failure(self) -> str | None:
         for answer in self.answers.values():
             if answer.status is Status.FAILED:
@@ -147,6 +165,7 @@ class MxWalk:
         self._mx_asked = False
         self._candidates: list[_Candidate] | None = None
         self._is_implicit = False
+        self._is_mx_secure = False
 
     def next_queries(self) -> tuple[Query, ...]:
         """The lookups still needed (they may run concurrently); () when :meth:`route` is
@@ -173,6 +192,7 @@ class MxWalk:
             raise NoSuchDomainError(self.domain, "no such domain (NXDOMAIN)")
         if answer.status is Status.FAILED:
             raise DnsLookupError(self.domain, f"MX lookup failed: {answer.reason}")
+        self._is_mx_secure = answer.is_secure
         if answer.status is Status.NODATA or not answer.records:
             # RFC 5321 §5.1: no MX records, so the domain itself is the one host, preference
             # 0. A CNAME is followed: the name processed is where the chain ended.
@@ -234,7 +254,16 @@ class MxWalk:
                 else:
                     refused.append(f"{candidate.name} {address}: {reason}")
             if addresses:
-                hosts.append(MxHost(candidate.name, candidate.preference, tuple(addresses)))
+                is_secure = self._is_mx_secure and candidate.is_secure()
+                hosts.append(
+                    MxHost(
+                        candidate.name,
+                        candidate.preference,
+                        tuple(addresses),
+                        is_secure,
+                        candidate.canonical_name(),
+                    )
+                )
             elif (failure := candidate.failure()) is not None:
                 failures.append(failure)
         if hosts:

@@ -23,6 +23,7 @@ class RecordType(enum.StrEnum):
     AAAA = "AAAA"
     MX = "MX"
     TXT = "TXT"
+    TLSA = "TLSA"
 
 
 class Status(enum.Enum):
@@ -37,6 +38,30 @@ class Status(enum.Enum):
     def is_negative(self) -> bool:
         """True for the answers that say "there is nothing" (cacheable per RFC 2308)."""
         return self in (Status.NODATA, Status.NXDOMAIN)
+
+
+class Security(enum.Enum):
+    """What DNSSEC says about an answer (RFC 4033 §5), as the validating resolver reported it.
+
+    A bogus answer never reaches us as data: a validating resolver answers SERVFAIL, so it is a
+    FAILED lookup. Without ``[dns] dnssec`` every answer is INSECURE.
+    """
+
+    SECURE = "secure"  # the resolver validated it (AD bit, RFC 4035 §3.2.3)
+    INSECURE = "insecure"  # unsigned zone, or no validating resolver configured
+
+
+@dataclass(frozen=True)
+class TlsaRecord:
+    """One TLSA record (RFC 6698 §2.1): certificate usage, selector, matching type, data."""
+
+    usage: int
+    selector: int
+    matching_type: int
+    data: bytes
+
+    def __str__(self) -> str:
+        return f"{self.usage} {self.selector} {self.matching_type} {self.data.hex()}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +97,8 @@ class Answer(Generic[R]):
     ``canonical_name`` is where the CNAME chain from ``name`` ended (``name`` itself if there
     was none). ``ttl_s`` is how long the answer may be cached: the smallest TTL on the chain,
     or for a negative answer min(SOA TTL, SOA MINIMUM) (RFC 2308 §5); 0 means "do not cache".
-    ``reason`` says why a FAILED lookup failed.
+    ``reason`` says why a FAILED lookup failed. ``security`` is SECURE only when every answer
+    on the chain was validated.
     """
 
     name: str
@@ -82,6 +108,12 @@ class Answer(Generic[R]):
     records: tuple[R, ...] = ()
     ttl_s: int = 0
     reason: str = ""
+    security: Security = Security.INSECURE
+
+    @property
+    def is_secure(self) -> bool:
+        """True when DNSSEC validated this answer (data or denial)."""
+        return self.security is Security.SECURE
 
 
 def normalize_name(name: str) -> str:

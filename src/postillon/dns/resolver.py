@@ -1,12 +1,16 @@
 """The resolver: dnspython's async stub resolver, a TTL cache, answers as plain values.
 
 Owns: asking the configured name servers (``[dns] nameservers``, "address:port"; none = the
-system's /etc/resolv.conf) for MX, A, AAAA and TXT records; following CNAME chains an answer
+system's /etc/resolv.conf) for MX, A, AAAA, TXT and TLSA records; following CNAME chains an answer
 left unfinished; turning dnspython's outcomes into :class:`postillon.dns.records.Answer`
 values (a failure is a value, not an exception, so the pure MX walk can weigh it); and caching
-them for their TTL on the injected clock. It must not decide routing (``mx.py`` does) and
-never raises for a lookup that failed, except in :meth:`Resolver.txt` and
-:meth:`Resolver.addresses`, the shapes the MTA-STS layer asks for.
+them for their TTL on the injected clock. With ``[dns] dnssec`` the name servers are trusted
+validating resolvers (as Postfix's ``smtp_dns_support_level = dnssec``: loopback or a trusted
+path): queries carry DO and AD (RFC 6840 §5.7) and an answer is SECURE only when the reply had
+AD set; a validation failure arrives as SERVFAIL (FAILED), with the resolver's extended error
+(RFC 8914) in the reason when it sent one. We never validate signatures ourselves. It must
+not decide routing (``mx.py`` does) and never raises for a lookup that failed, except in
+:meth:`Resolver.txt` and :meth:`Resolver.addresses`, the shapes the MTA-STS layer asks for.
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import dns.asyncresolver
+import dns.edns
 import dns.exception
+import dns.flags
 import dns.message
 import dns.name
 import dns.nameserver
 import dns.rdata
 import dns.rdatatype
 import dns.rdtypes.ANY.SOA
+import dns.rdtypes.ANY.TLSA
 import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.rdtypes.mxbase
@@ -40,7 +47,9 @@ from postillon.dns.records import (
     Answer,
     MxRecord,
     RecordType,
+    Security,
     Status,
+    TlsaRecord,
     TxtRecord,
     normalize_name,
 )
@@ -72,6 +81,7 @@ class _Hop:
     ttl_s: int = 0
     has_soa: bool = False
     reason: str = ""
+    is_secure: bool = False
 
 
 def _build_dnspython(settings: DnsSettings) -> dns.asyncresolver.Resolver:
@@ -89,7 +99,12 @@ def _build_dnspython(settings: DnsSettings) -> dns.asyncresolver.Resolver:
             ) from exc
     resolver.lifetime = settings.timeout_s
     resolver.timeout = min(settings.timeout_s, RETRY_AFTER_S)
-    resolver.use_edns(0, 0, EDNS_PAYLOAD)
+    if settings.dnssec:
+        # DO asks for signatures (RFC 3225), AD for the validator's verdict (RFC 6840 §5.7).
+        resolver.use_edns(0, dns.flags.DO, EDNS_PAYLOAD)
+        resolver.flags = dns.flags.RD | dns.flags.AD
+    else:
+        resolver.use_edns(0, 0, EDNS_PAYLOAD)
     return resolver
 
 
@@ -102,6 +117,24 @@ def _negative_ttl(response: dns.message.Message | None) -> int | None:
             soa = cast(dns.rdtypes.ANY.SOA.SOA, rrset[0])
             return min(int(rrset.ttl), int(soa.minimum), MAX_NEGATIVE_TTL_S)
     return None
+
+
+def _is_authenticated(response: dns.message.Message | None) -> bool:
+    return response is not None and bool(response.flags & dns.flags.AD)
+
+
+def _failure_detail(exc: dns.exception.DNSException) -> str:
+    """dnspython's words, plus any RFC 8914 extended errors (e.g. "DNSSEC Bogus")."""
+    text = str(exc) or type(exc).__name__
+    details: list[str] = []
+    for error in exc.kwargs.get("errors", ()) if isinstance(exc.kwargs, dict) else ():
+        response = error[4] if len(error) > 4 else None
+        if isinstance(response, dns.message.Message):
+            for ede in response.extended_errors():
+                code = dns.edns.EDECode.to_text(ede.code)
+                suffix = f": {ede.text}" if ede.text else ""
+                details.append(f"EDE {int(ede.code)} {code}{suffix}")
+    return f"{text} ({'; '.join(dict.fromkeys(details))})" if details else text
 
 
 def _name_text(name: dns.name.Name) -> str:
@@ -117,6 +150,11 @@ def _address(rdata: dns.rdata.Rdata) -> str:
     return str(cast(dns.rdtypes.IN.A.A | dns.rdtypes.IN.AAAA.AAAA, rdata).address)
 
 
+def _tlsa(rdata: dns.rdata.Rdata) -> TlsaRecord:
+    tlsa = cast(dns.rdtypes.ANY.TLSA.TLSA, rdata)
+    return TlsaRecord(int(tlsa.usage), int(tlsa.selector), int(tlsa.mtype), bytes(tlsa.cert))
+
+
 def _txt(rdata: dns.rdata.Rdata) -> TxtRecord:
     txt = cast(dns.rdtypes.txtbase.TXTBase, rdata)
     return TxtRecord(tuple(bytes(s) for s in txt.strings))
@@ -127,6 +165,7 @@ class Resolver:
 
     def __init__(self, settings: DnsSettings, clock: Clock) -> None:
         self._dns = _build_dnspython(settings)
+        self.dnssec = settings.dnssec
         self._cache: TtlCache[tuple[str, RecordType], Answer[Any]] = TtlCache(
             clock, settings.cache_max_entries
         )
@@ -144,6 +183,10 @@ class Resolver:
     async def lookup_txt(self, name: str) -> Answer[TxtRecord]:
         """The TXT records of ``name``, each with its character-strings kept apart."""
         return await self._lookup(name, RecordType.TXT, _txt)
+
+    async def lookup_tlsa(self, name: str) -> Answer[TlsaRecord]:
+        """The TLSA records at ``name`` (RFC 6698 §2), e.g. ``_25._tcp.mx.example``."""
+        return await self._lookup(name, RecordType.TLSA, _tlsa)
 
     async def txt(self, name: str) -> list[str]:
         """Each TXT record at ``name`` as one string (its strings joined); [] for NXDOMAIN or
@@ -193,9 +236,11 @@ class Resolver:
             return Answer(name, rdtype, Status.NXDOMAIN, name, reason=f"not a domain name: {exc}")
         seen = {current}
         ttl_s = MAX_TTL_S
+        is_secure = True
         for _ in range(MAX_CNAME_HOPS):
             hop = await self._query(current, rdtype)
             ttl_s = min(ttl_s, hop.ttl_s)
+            is_secure = is_secure and hop.is_secure
             if hop.status is Status.NODATA and not hop.has_soa and hop.canonical != current:
                 # The answer stopped at a CNAME whose target lies outside the server's zones
                 # (an authoritative server answers only for its own data): ask for the target.
@@ -205,9 +250,9 @@ class Resolver:
                 current = hop.canonical
                 continue
             records = tuple(convert(rdata) for rdata in hop.rrset or ())
-            return Answer(
-                name, rdtype, hop.status, _name_text(hop.canonical), records, ttl_s, hop.reason
-            )
+            security = Security.SECURE if is_secure else Security.INSECURE
+            canonical = _name_text(hop.canonical)
+            return Answer(name, rdtype, hop.status, canonical, records, ttl_s, hop.reason, security)
         return self._failed(name, rdtype, f"CNAME chain longer than {MAX_CNAME_HOPS}")
 
     @staticmethod
@@ -223,17 +268,30 @@ class Resolver:
             responses: dict[dns.name.Name, dns.message.Message] = exc.kwargs.get("responses", {})
             response = responses.get(qname)
             ttl = _negative_ttl(response)
-            return _Hop(Status.NXDOMAIN, exc.canonical_name, None, ttl or 0, ttl is not None)
+            secure = self.dnssec and _is_authenticated(response)
+            return _Hop(
+                Status.NXDOMAIN, exc.canonical_name, None, ttl or 0, ttl is not None, "", secure
+            )
         except dns.exception.Timeout as exc:
             return _Hop(Status.FAILED, qname, reason=f"timed out: {exc}")
         except dns.exception.DNSException as exc:
-            # NoNameservers (SERVFAIL, REFUSED, unreachable), YXDOMAIN, malformed answers.
-            return _Hop(Status.FAILED, qname, reason=str(exc) or type(exc).__name__)
+            # NoNameservers (SERVFAIL, REFUSED, unreachable; a validating resolver's bogus
+            # answer), YXDOMAIN, malformed answers.
+            return _Hop(Status.FAILED, qname, reason=_failure_detail(exc))
         response = answer.response
+        secure = self.dnssec and _is_authenticated(response)
         chain = response.resolve_chaining()
         if chain.answer is not None:
-            return _Hop(Status.FOUND, chain.canonical_name, chain.answer, chain.minimum_ttl)
+            return _Hop(
+                Status.FOUND,
+                chain.canonical_name,
+                chain.answer,
+                chain.minimum_ttl,
+                is_secure=secure,
+            )
         cname_ttls = [rrset.ttl for rrset in chain.cnames]
         negative = _negative_ttl(response)
         ttl = min([*cname_ttls, negative if negative is not None else 0])
-        return _Hop(Status.NODATA, chain.canonical_name, None, ttl, negative is not None)
+        return _Hop(
+            Status.NODATA, chain.canonical_name, None, ttl, negative is not None, "", secure
+        )

@@ -18,7 +18,7 @@ from typing import Protocol
 import structlog
 
 from postillon.clock import Clock
-from postillon.errors import PostillonError
+from postillon.errors import PostillonError, TlsError
 from postillon.policy.errors import PolicyFetchError
 from postillon.policy.lookups import TxtLookup
 from postillon.policy.model import MtaStsPolicy, NoPolicy
@@ -68,8 +68,9 @@ class PolicyCache:
         self._store = store
         self._clock = clock
         self._policies: dict[str, MtaStsPolicy] = {}
-        # domain -> (policy id whose fetch failed, monotonic time of the failure)
-        self._failures: dict[str, tuple[str, float]] = {}
+        # domain -> (policy id whose fetch failed, monotonic time of the failure, RFC 8460
+        # result type of the failure)
+        self._failures: dict[str, tuple[str, float, str]] = {}
         self._inflight: dict[str, asyncio.Task[MtaStsPolicy | None]] = {}
 
     async def policy_for(self, domain: str) -> MtaStsPolicy | None:
@@ -88,6 +89,13 @@ class PolicyCache:
             task.add_done_callback(self._forget_inflight(name))
         # shield: one caller's cancellation must not cancel the lookup others wait for.
         return await asyncio.shield(task)
+
+    def problem(self, domain: str) -> str | None:
+        """The RFC 8460 result type of the last failed policy fetch for ``domain`` while it is
+        remembered (``sts-policy-fetch-error``, ``sts-webpki-invalid``, ``sts-policy-invalid``);
+        None when the last fetch worked or none failed. For TLS reporting only."""
+        failure = self._failures.get(normalize_host(domain))
+        return None if failure is None else failure[2]
 
     def _forget_inflight(self, name: str) -> Callable[[asyncio.Task[MtaStsPolicy | None]], None]:
         def forget(task: asyncio.Task[MtaStsPolicy | None]) -> None:
@@ -147,13 +155,16 @@ class PolicyCache:
         try:
             body = await self._source.fetch(domain)
         except PolicyFetchError as exc:
-            self._note_failure(domain, record, str(exc))
+            kind = "sts-webpki-invalid" if isinstance(exc, TlsError) else "sts-policy-fetch-error"
+            self._note_failure(domain, record, str(exc), kind)
             return cached
         parsed = parse_policy(
             body, domain=domain, policy_id=record.id, fetched_at=self._clock.now()
         )
         if isinstance(parsed, NoPolicy):
-            self._note_failure(domain, record, f"invalid policy: {parsed.reason}")
+            self._note_failure(
+                domain, record, f"invalid policy: {parsed.reason}", "sts-policy-invalid"
+            )
             return cached
         self._failures.pop(domain, None)
         self._remember(parsed)
@@ -193,12 +204,12 @@ class PolicyCache:
         failure = self._failures.get(domain)
         if failure is None:
             return False
-        failed_id, at = failure
+        failed_id, at, _ = failure
         return failed_id == record.id and self._clock.monotonic() - at < FETCH_RETRY_AFTER_S
 
-    def _note_failure(self, domain: str, record: StsRecord, reason: str) -> None:
+    def _note_failure(self, domain: str, record: StsRecord, reason: str, kind: str) -> None:
         _log.warning("mta_sts.no_policy", domain=domain, id=record.id, reason=reason)
         self._failures.pop(domain, None)
-        self._failures[domain] = (record.id, self._clock.monotonic())
+        self._failures[domain] = (record.id, self._clock.monotonic(), kind)
         while len(self._failures) > MAX_CACHED_DOMAINS:
             del self._failures[next(iter(self._failures))]

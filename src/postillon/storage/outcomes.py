@@ -19,8 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from postillon.queue.status import RecipientStatus, can_transition, event_type_for
 from postillon.storage import suppression_list
 from postillon.storage.outbox import event_row, insert_events
-from postillon.storage.records import AttemptRecord, RecipientOutcome, RecordResult
+from postillon.storage.records import (
+    AttemptRecord,
+    RecipientOutcome,
+    RecordResult,
+    TlsRptSession,
+)
 from postillon.storage.schema import attempts, messages, recipients
+from postillon.storage.tlsrpt_sql import count_sessions
 
 # The event a recipient's complaint (feedback loop, or the sandbox's complained@) announces.
 COMPLAINED_EVENT = "email.complained"
@@ -69,6 +75,10 @@ def _attempt_row(recipient_id: str, record: AttemptRecord) -> dict[str, Any]:
         "enhanced_code": record.enhanced_code,
         "reply_text": record.reply_text,
         "transcript": record.transcript,
+        "tls_policy": record.tls_policy,
+        "dane_tlsa": record.dane_tlsa,
+        "tls_refusal": record.tls_refusal,
+        "tls_result": record.tls_result,
     }
 
 
@@ -103,6 +113,10 @@ def _payload(row: Any, outcome: RecipientOutcome, attempt_number: int) -> dict[s
                 "cipher": record.tls_cipher,
                 "verified": record.tls_verified,
                 "reason": record.tls_reason,
+                "policy": record.tls_policy,
+                "dane_tlsa": record.dane_tlsa,
+                "refusal": record.tls_refusal,
+                "result": record.tls_result,
             },
             mta_sts_mode=record.mta_sts_mode,
         )
@@ -144,6 +158,7 @@ async def record_outcomes(
         row_id: {name: getattr(row, name) for name in _MUTABLE} for row_id, row in current.items()
     }
     attempt_rows: list[dict[str, Any]] = []
+    sessions: list[TlsRptSession] = []
     event_rows: list[dict[str, Any]] = []
     applied: list[str] = []
     ignored: list[str] = []
@@ -157,6 +172,7 @@ async def record_outcomes(
         if outcome.attempt is not None:
             values["attempts"] += 1
             attempt_rows.append(_attempt_row(row.id, outcome.attempt))
+            sessions.extend(outcome.tlsrpt)
         # Our lease ran out and another worker claimed the recipient: our news changes the
         # status only if it is final (the mail did arrive or bounce); a deferral would undo the
         # other worker's lease and let a third one send in parallel.
@@ -220,5 +236,6 @@ async def record_outcomes(
         )
     if attempt_rows:
         await connection.execute(sa.insert(attempts), attempt_rows)
+    await count_sessions(connection, sessions, owner)
     await insert_events(connection, event_rows)
     return RecordResult(applied=tuple(applied), ignored=tuple(ignored))

@@ -57,6 +57,10 @@ def _attempt_view(number: int, row: Any) -> AttemptView:
             mta_sts_mode=row.mta_sts_mode,
             mta_sts_policy_id=row.mta_sts_policy_id,
             transcript=row.transcript,
+            tls_policy=row.tls_policy,
+            dane_tlsa=row.dane_tlsa,
+            tls_refusal=row.tls_refusal,
+            tls_result=row.tls_result,
         ),
     )
 

@@ -134,6 +134,27 @@ class AttemptRecord:
     mta_sts_mode: str | None = None
     mta_sts_policy_id: str | None = None
     transcript: str | None = None
+    tls_policy: str | None = None  # dane, mta-sts-enforce, mta-sts-testing, opportunistic
+    dane_tlsa: str | None = None  # usage selector matching of the TLSA record that matched
+    tls_refusal: str | None = None  # why the session was refused on transport-security grounds
+    tls_result: str | None = None  # the RFC 8460 result type of a failed or non-compliant session
+
+
+@dataclass(frozen=True)
+class TlsRptSession:
+    """One SMTP session as TLS reporting counts it (RFC 8460 §4.4), on a UTC ``day``.
+
+    ``result_type`` is "" for a successful session; ``policy_strings`` are the policy's lines
+    (MTA-STS) or records (TLSA), () for no-policy-found.
+    """
+
+    day: str
+    policy_domain: str
+    policy_type: str
+    policy_strings: tuple[str, ...]
+    mx_host: str
+    result_type: str = ""
+    receiving_ip: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +172,9 @@ class RecipientOutcome:
     bounce_class: BounceClass | None = None
     possible_duplicate: bool = False
     suppress: bool = False  # add the address to the account's suppression list
+    # The sessions this attempt ran (hosts refused on TLS grounds, then the last), counted for
+    # TLS reporting in the same commit; set on one recipient per job (sessions carry the job).
+    tlsrpt: tuple[TlsRptSession, ...] = ()
     complained: bool = False  # also announce a complaint (email.complained) after delivery
 
 

@@ -177,6 +177,12 @@ attempts = sa.Table(
     sa.Column("enhanced_code", sa.String(20), nullable=True),
     sa.Column("reply_text", sa.Text(), nullable=False),
     sa.Column("transcript", sa.Text(), nullable=True),
+    # The transport-security policy that applied, the TLSA record that matched, why a session
+    # was refused (0010).
+    sa.Column("tls_policy", sa.String(20), nullable=True),
+    sa.Column("dane_tlsa", sa.String(20), nullable=True),
+    sa.Column("tls_refusal", sa.Text(), nullable=True),
+    sa.Column("tls_result", sa.String(40), nullable=True),  # RFC 8460 result type, if failed
     sa.Index(None, "recipient_id", "id"),
     sa.Index(None, "started_at"),  # the overview's time windows (0006)
 )
@@ -414,4 +420,34 @@ inbound_reports = sa.Table(
     sa.Index(None, "account_id", "received_at"),
     sa.Index(None, "message_id", "id"),
     sa.Index(None, "matched", "id"),
+)
+
+# TLS-RPT (RFC 8460) session counts per UTC day "YYYY-MM-DD" and policy domain (0010); the
+# result type is "" for a successful session.
+tlsrpt_counts = sa.Table(
+    "tlsrpt_counts",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("policy_domain", sa.String(253), primary_key=True),
+    sa.Column("policy_key", sa.String(64), primary_key=True),
+    sa.Column("mx_host", sa.String(255), primary_key=True),
+    sa.Column("result_type", sa.String(40), primary_key=True),
+    sa.Column("receiving_ip", sa.String(64), primary_key=True),
+    sa.Column("node", sa.String(200), primary_key=True),  # the lease owner that counted
+    sa.Column("policy_type", sa.String(20), nullable=False),
+    sa.Column("policy_strings", sa.Text(), nullable=False),  # JSON list
+    sa.Column("sessions", sa.BigInteger(), nullable=False),
+)
+
+# One TLS-RPT report per day and policy domain, claimed by the node that sends it (0010).
+tlsrpt_reports = sa.Table(
+    "tlsrpt_reports",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("policy_domain", sa.String(253), primary_key=True),
+    sa.Column("report_id", sa.String(200), nullable=False),
+    sa.Column("claimed_by", sa.String(200), nullable=True),
+    sa.Column("claimed_until", UtcDateTime(), nullable=True),
+    sa.Column("sent_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
 )

@@ -44,7 +44,7 @@ from postillon.transport.errors import (
 )
 from postillon.transport.starttls import upgrade
 from postillon.transport.stream import BoundedStreamProtocol
-from postillon.transport.tls import TlsInfo, TlsMode
+from postillon.transport.tls import Authenticator, TlsInfo, TlsMode
 
 # Entries of earlier transactions a pooled connection keeps before forgetting them (well
 # under the transcript's hard cap, so the current transaction is always recorded).
@@ -69,6 +69,7 @@ class _Dial:
     ca_file: Path | None
     server_name: str
     clock: Clock
+    authenticator: Authenticator | None = None
 
 
 class SmtpConnection:
@@ -91,6 +92,7 @@ class SmtpConnection:
         self._timeouts = dial.timeouts
         self._ca_file = dial.ca_file
         self._clock = dial.clock
+        self._authenticator = dial.authenticator
         self._message: bytes | None = None
         self._failed = False
         self._closed = False
@@ -116,15 +118,17 @@ class SmtpConnection:
         server_name: str | None = None,
         plaintext_fallback: bool = True,
         clock: Clock | None = None,
+        authenticator: Authenticator | None = None,
     ) -> SmtpConnection:
         """Connect to ``host:port``, read the greeting, EHLO, STARTTLS when offered, EHLO again.
 
         ``server_name`` is the MX host name certificates are checked against (default ``host``).
         In OPPORTUNISTIC mode a failed handshake is retried on a fresh plaintext connection
         when ``plaintext_fallback`` (``tls.reason`` says why); VERIFIED never sends plaintext
-        mail (TlsRequiredError, TlsHandshakeError). Raises ConnectError (or its timeout), a
-        refused session (SessionRefusedError, ServiceClosingError), ProtocolError or
-        TimeoutPhaseError: all temporary.
+        mail (TlsRequiredError, TlsHandshakeError); neither does DANE, whose ``authenticator``
+        judges the chain (DaneAuthenticationError; None: TLS required, any certificate).
+        Raises ConnectError (or its timeout), a refused session (SessionRefusedError,
+        ServiceClosingError), ProtocolError or TimeoutPhaseError: all temporary.
         """
         dial = _Dial(
             host=host,
@@ -135,6 +139,7 @@ class SmtpConnection:
             ca_file=ca_file,
             server_name=server_name or host,
             clock=clock or SystemClock(),
+            authenticator=authenticator,
         )
         try:
             return await cls._open_once(dial, tls_mode)
@@ -173,10 +178,15 @@ class SmtpConnection:
         conn._note(f"connected to {host}:{port}" + (f" from {source_address}" if local else ""))
         try:
             await conn._drive()
-            if tls_mode is TlsMode.VERIFIED and not conn.tls.used:
+            if tls_mode in (TlsMode.VERIFIED, TlsMode.DANE) and not conn.tls.used:
                 reply = session.starttls_reply
                 why = f"STARTTLS refused: {reply}" if reply else "STARTTLS not offered"
-                raise TlsRequiredError(f"{host}: {why}; verified TLS is required")
+                need = (
+                    "DANE TLSA records require TLS"
+                    if tls_mode is TlsMode.DANE
+                    else ("verified TLS is required")
+                )
+                raise TlsRequiredError(f"{host}: {why}; {need}")
         except PostillonError:
             await conn.close()  # QUIT if the session is still sound (TlsRequiredError)
             raise
@@ -383,6 +393,7 @@ class SmtpConnection:
             ca_file=self._ca_file,
             timeout_s=self._timeouts.starttls_s,
             now=self._clock.now(),
+            authenticator=self._authenticator,
         )
         if dropped:
             self._note(f"discarded {dropped} octets received before the TLS handshake")

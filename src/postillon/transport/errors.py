@@ -3,6 +3,7 @@
     ConnectTimeoutError (ConnectError, TimeoutPhaseError)   TCP connect ran past connect_s
     ConnectionLostError (ProtocolError)                      the peer closed or reset mid-session
     TlsHandshakeError (TlsError)                             STARTTLS handshake failed
+    DaneAuthenticationError (TlsHandshakeError)              the chain matched no TLSA record
     TlsRequiredError (TlsError)                              verified TLS needed, STARTTLS absent
 
 Must not hold policy: whether a TlsHandshakeError allows a plaintext retry is the caller's mode.
@@ -23,6 +24,10 @@ class ConnectionLostError(ProtocolError):
 
 class TlsHandshakeError(TlsError):
     """The TLS handshake after STARTTLS failed (certificate, protocol, timeout or reset)."""
+
+
+class DaneAuthenticationError(TlsHandshakeError):
+    """TLS was set up but the server's chain matches none of its usable TLSA records."""
 
 
 class TlsRequiredError(TlsError):

@@ -13,9 +13,10 @@ import ssl
 from datetime import datetime
 from pathlib import Path
 
-from postillon.transport.errors import TlsHandshakeError
+from postillon.transport.errors import DaneAuthenticationError, TlsHandshakeError
 from postillon.transport.stream import BoundedStreamProtocol
 from postillon.transport.tls import (
+    Authenticator,
     TlsInfo,
     TlsMode,
     client_context,
@@ -32,13 +33,16 @@ async def upgrade(
     ca_file: Path | None,
     timeout_s: float,
     now: datetime,
+    authenticator: Authenticator | None = None,
 ) -> tuple[TlsInfo, int]:
     """Run the handshake in ``mode``; return what TLS was set up and how many octets received
     before it were discarded.
 
     VERIFIED lets OpenSSL check the chain and ``server_name``; OPPORTUNISTIC accepts any
-    certificate and reports whether it would have verified (at ``now``). Raises
-    TlsHandshakeError (temporary) on any failure; the connection is then unusable.
+    certificate and reports whether it would have verified (at ``now``). DANE hands the
+    chain to ``authenticator`` and raises DaneAuthenticationError when it refuses, before any
+    SMTP command goes over the channel. Raises TlsHandshakeError (temporary) on any failure;
+    the connection is then unusable.
     """
     dropped = protocol.discard()
     transport = protocol.transport
@@ -68,16 +72,23 @@ async def upgrade(
     protocol.switch_transport(tls_transport)
     ssl_object = tls_transport.get_extra_info("ssl_object")
     assert isinstance(ssl_object, ssl.SSLObject)
+    cipher = ssl_object.cipher()
+    dane_tlsa = None
     if mode is TlsMode.VERIFIED:
         reason = None  # OpenSSL verified the chain and the name during the handshake
+    elif mode is TlsMode.DANE and authenticator is not None:
+        check = authenticator(peer_chain_der(ssl_object), now)
+        if not check.ok:
+            raise DaneAuthenticationError(f"DANE: {server_name}: {check.detail}")
+        reason, dane_tlsa = None, check.detail
     else:
         reason = verification_failure(peer_chain_der(ssl_object), server_name, ca_file, now)
-    cipher = ssl_object.cipher()
     info = TlsInfo(
         used=True,
         version=ssl_object.version(),
         cipher=cipher[0] if cipher else None,
         verified=reason is None,
         reason=reason,
+        dane_tlsa=dane_tlsa,
     )
     return info, dropped

@@ -1,10 +1,12 @@
 """TLS for SMTP: the modes, the client contexts, and :class:`TlsInfo`, what each connection reports.
 
-Owns building client ``ssl.SSLContext`` objects for the two STARTTLS modes and judging a peer's
-certificate. ``VERIFIED`` lets OpenSSL verify the chain and the MX host name during the
-handshake (system CAs plus an optional extra CA file) and fails without it. ``OPPORTUNISTIC``
-accepts any certificate, yet still verifies it afterwards with ``cryptography``'s X.509
-verifier (same trust anchors, same name) only to *report* whether it would have passed and why
+Owns building client ``ssl.SSLContext`` objects for the STARTTLS modes and judging a peer's
+certificate. ``VERIFIED`` lets OpenSSL verify the chain and the MX host name during the handshake
+(system CAs plus an optional extra CA file) and fails without it. ``DANE`` requires STARTTLS,
+accepts the handshake whatever the certificate, and hands the chain the server sent to the
+connection's :data:`Authenticator` (the TLSA check, RFC 7672), which alone decides.
+``OPPORTUNISTIC`` accepts any certificate, yet still verifies it afterwards with ``cryptography``'s
+X.509 verifier (same trust anchors, same name) only to *report* whether it would have passed and why
 not. Must not do network I/O.
 """
 
@@ -14,6 +16,7 @@ import functools
 import re
 import ssl
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +41,21 @@ class TlsMode(StrEnum):
     DISABLED = "disabled"  # never STARTTLS (the plaintext retry after a failed handshake)
     OPPORTUNISTIC = "opportunistic"  # STARTTLS when offered, any certificate
     VERIFIED = "verified"  # STARTTLS required, certificate must verify for the MX host
+    DANE = "dane"  # STARTTLS required, the certificate is judged by the authenticator alone
+
+
+@dataclass(frozen=True)
+class PeerCheck:
+    """An authenticator's verdict: ``detail`` names what matched (e.g. "TLSA 3 1 1"), or why
+    nothing did."""
+
+    ok: bool
+    detail: str
+
+
+Authenticator = Callable[[Sequence[bytes], datetime], PeerCheck]
+"""Judges the chain a server sent (DER, leaf first) at a time; used in DANE mode. None in DANE
+mode means "TLS required, any certificate" (RFC 7672 §2.2: TLSA records, none usable)."""
 
 
 @dataclass(frozen=True)
@@ -49,11 +67,14 @@ class TlsInfo:
     cipher: str | None = None
     verified: bool = False
     reason: str | None = None
+    dane_tlsa: str | None = None  # usage selector matching of the TLSA record that matched
 
     def __str__(self) -> str:
         if not self.used:
             return f"no TLS ({self.reason or 'not offered'})"
         state = "verified" if self.verified else f"not verified: {self.reason}"
+        if self.dane_tlsa:
+            state = f"DANE TLSA {self.dane_tlsa}"
         return f"{self.version} {self.cipher} ({state})"
 
 
@@ -64,9 +85,10 @@ def client_context(mode: TlsMode, ca_file: Path | None = None) -> ssl.SSLContext
         if ca_file is not None:
             context.load_verify_locations(cafile=str(ca_file))
         return context
-    if mode is TlsMode.OPPORTUNISTIC:
+    if mode in (TlsMode.OPPORTUNISTIC, TlsMode.DANE):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        # Opportunistic TLS (RFC 7435): an unverified channel beats plaintext.
+        # Opportunistic TLS (RFC 7435): an unverified channel beats plaintext. Under DANE the
+        # TLSA records judge the chain after the handshake (RFC 7672 §3), not the CA store.
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context

@@ -110,8 +110,18 @@ class WebhookSender:
         self._connect_timeout_s = connect_timeout_s
         self._timeout_s = timeout_s
 
-    async def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> DeliveryResult:
-        """POST ``body`` with ``headers`` (the webhook-* ones) to ``url``; never raises."""
+    async def send(
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        content_type: str = CONTENT_TYPE,
+    ) -> DeliveryResult:
+        """POST ``body`` with ``headers`` (the webhook-* ones) to ``url``; never raises.
+
+        ``content_type`` is JSON for webhooks; TLS reports send application/tlsrpt+gzip.
+        """
         attempted_at = self._clock.now()
         start = self._clock.monotonic()
 
@@ -140,7 +150,9 @@ class WebhookSender:
                     return done(FailureKind.UNSAFE_TARGET, str(exc))
                 except (OSError, PostillonError) as exc:
                     return done(FailureKind.DNS, f"cannot resolve: {exc}")
-                status, reply_headers, snippet = await self._post(target, body, headers)
+                status, reply_headers, snippet = await self._post(
+                    target, body, {**headers, "Content-Type": content_type}
+                )
         except TimeoutError:
             return done(FailureKind.TIMEOUT, f"no answer within {self._timeout_s:g}s")
         except aiohttp.ClientConnectorCertificateError as exc:
@@ -172,8 +184,8 @@ class WebhookSender:
         )
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout_s)
         all_headers = {
-            **headers,
             "Content-Type": CONTENT_TYPE,
+            **headers,
             "User-Agent": USER_AGENT,
             "Accept-Encoding": "identity",  # the snippet is read raw, never decompressed
         }

@@ -45,6 +45,10 @@ async def test_get_shows_each_recipient_and_every_attempt(
             tls_verified=True,
             mta_sts_mode="enforce",
             mta_sts_policy_id="20261129T000000",
+            tls_policy="mta-sts-enforce",
+            tls_refusal="MTA-STS enforce (policy id 20261129T000000): no TLS"
+            if code == 451
+            else None,
         )
         next_at = world.clock.now() + timedelta(minutes=5)
         outcome = RecipientOutcome(
@@ -83,7 +87,12 @@ async def test_get_shows_each_recipient_and_every_attempt(
         "cipher": "TLS_AES_256_GCM_SHA384",
         "verified": True,
         "reason": None,
+        "policy": "mta-sts-enforce",
+        "dane_tlsa": None,
+        "refusal": None,
+        "result": None,
     }
+    assert first["tls"]["refusal"] == "MTA-STS enforce (policy id 20261129T000000): no TLS"
     assert second["mta_sts"] == {"mode": "enforce", "policy_id": "20261129T000000"}
     assert by_address["bob@example.test"]["attempts"] == []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from postillon.clock import FakeClock
 from postillon.queue.bounce import BounceClass
 from postillon.queue.status import RecipientStatus
 from postillon.storage import RecipientOutcome, SqlStore, outbox
+from postillon.storage.records import AttemptRecord
 from tests.integration.storage.builders import deferred, delivered, hard_bounce, message
 from tests.integration.storage.conftest import StoreFactory
 
@@ -231,3 +233,42 @@ async def test_a_stale_delivery_is_still_recorded(store: SqlStore, clock: FakeCl
     view = await store.get_message(message_id)
     assert view is not None
     assert view.recipients[0].status is RecipientStatus.DELIVERED
+
+
+async def test_the_transport_security_policy_of_an_attempt_is_kept_and_sent_in_events(
+    open_store: StoreFactory, clock: FakeClock
+) -> None:
+    store = await open_store()
+    message_id, recipient_id = await _claim_one(store, clock, "a@example.test")
+    refused = replace(
+        deferred(recipient_id, clock.now(), clock.now() + timedelta(minutes=5)),
+        attempt=AttemptRecord(
+            started_at=clock.now(),
+            duration_ms=12,
+            reply_text="DANE: mx1.example.test: the certificate chain matches no TLSA record",
+            enhanced_code="4.7.5",
+            mx_host="mx1.example.test",
+            tls_policy="dane",
+            tls_refusal="DANE (TLSA at _25._tcp.mx1.example.test): no TLSA record matched",
+        ),
+    )
+    await store.record_outcomes("w1", [refused])
+    clock.advance(timedelta(minutes=6))
+    await store.claim_due("w1", clock.now(), LEASE_S, 10)
+    ok = delivered(recipient_id, clock.now())
+    assert ok.attempt is not None
+    ok = replace(ok, attempt=replace(ok.attempt, tls_policy="dane", dane_tlsa="3 1 1"))
+    await store.record_outcomes("w1", [ok])
+
+    view = await (await open_store()).get_message(message_id)
+    assert view is not None
+    first, second = (log.record for log in view.recipients[0].attempt_log)
+    assert (first.tls_policy, first.dane_tlsa) == ("dane", None)
+    assert first.tls_refusal is not None
+    assert "no TLSA record matched" in first.tls_refusal
+    assert (second.tls_policy, second.dane_tlsa, second.tls_refusal) == ("dane", "3 1 1", None)
+    events = await store.list_events(message_id=message_id)
+    assert [e.type for e in events] == ["email.queued", "email.deferred", "email.delivered"]
+    assert events[1].payload["tls"]["refusal"] == first.tls_refusal
+    assert events[2].payload["tls"]["policy"] == "dane"
+    assert events[2].payload["tls"]["dane_tlsa"] == "3 1 1"

@@ -68,6 +68,13 @@ def test_toml_file_and_env_override(tmp_path: Path) -> None:
             "dashboard.session_secret",
             id="session-secret-not-base64",
         ),
+        pytest.param(
+            '[tlsrpt]\nenabled = true\norganization_name = "Org"\n',
+            {},
+            "tlsrpt.contact_info is required",
+            id="tlsrpt-incomplete",
+        ),
+        pytest.param("", {"POSTILLON_DNS__DNSSEC": "maybe"}, "dns.dnssec", id="dnssec-not-bool"),
     ],
 )
 def test_bad_config_names_the_key(

@@ -49,6 +49,22 @@ AT = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
             "certificate not checked",
             id="unverified-unknown",
         ),
+        pytest.param(
+            AttemptRecord(
+                AT,
+                5,
+                tls_used=True,
+                tls_version="TLSv1.3",
+                tls_cipher="Z",
+                tls_verified=True,
+                tls_policy="dane",
+                dane_tlsa="3 1 1",
+            ),
+            "verified",
+            "DANE TLSA 3 1 1",
+            "TLSv1.3 · Z · authenticated by DNSSEC",
+            id="dane",
+        ),
     ],
 )
 def test_tls_badge(attempt: AttemptRecord, kind: str, label: str, detail: str) -> None:

@@ -5,7 +5,7 @@ order and stops at its LIMIT, so a claim costs O(batch) however deep the queue; 
 by a temporary B-tree).
 
 Revision ID: 0007_recipients_due
-Revises: 0012_inbound_reports
+Revises: 0010_dane_tlsrpt
 Create Date: 2026-12-05
 
 Self-contained like 0001 (it does not import schema.py).
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_recipients_due"
-down_revision: str | None = "0012_inbound_reports"
+down_revision: str | None = "0010_dane_tlsrpt"
 branch_labels: str | None = None
 depends_on: str | None = None
 

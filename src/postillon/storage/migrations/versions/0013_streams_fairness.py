@@ -7,7 +7,7 @@ then reads each account's due end per rank and stops at its share (storage/claim
 Existing mail is transactional (rank 0) and takes its message's account.
 
 Revision ID: 0013_streams_fairness
-Revises: 0007_recipients_due, 0008_session_ends
+Revises: 0007_recipients_due
 Create Date: 2026-12-05
 
 Self-contained like 0001 (it does not import schema.py).
@@ -19,9 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_streams_fairness"
-# Both heads this branch met (0007 after the return path, 0008 from hardening): this revision
-# joins them, so ``upgrade head`` has one head to reach.
-down_revision: str | tuple[str, ...] | None = ("0007_recipients_due", "0008_session_ends")
+down_revision: str | None = "0007_recipients_due"
 branch_labels: str | None = None
 depends_on: str | None = None
 
