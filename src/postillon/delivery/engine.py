@@ -97,7 +97,8 @@ class Engine:
         self.jobs_done = 0
 
     def wake(self) -> None:
-        """Look for due mail now (called after an enqueue on this node)."""
+        """Look for due mail now (the store's ``due`` signal after an enqueue, retry-now or
+        cancel on this node; PostgreSQL's NOTIFY from other nodes)."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -105,6 +106,9 @@ class Engine:
         renewer = asyncio.create_task(self._renew_leases(stop), name="lease-renewer")
         try:
             while not stop.is_set():
+                # Cleared before the claim, not after: a wake-up that comes while the claim
+                # runs (an enqueue committed behind it) must not be lost until the next poll.
+                self._wake.clear()
                 claimed = await self._claim()
                 if not claimed:
                     await self._idle(stop)
@@ -137,7 +141,6 @@ class Engine:
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Sleep until woken, a job finishes (capacity is back), stopped, or the poll interval."""
-        self._wake.clear()
         waiters: set[asyncio.Future[Any]] = {
             asyncio.ensure_future(self._wake.wait()),
             asyncio.ensure_future(stop.wait()),

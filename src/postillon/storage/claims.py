@@ -2,7 +2,7 @@
 
 Owns the lease protocol (DESIGN.md, leases). A claim is one short transaction: pick the oldest
 due recipients (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent claimers skip each
-other's rows instead of waiting; on SQLite the writer's BEGIN IMMEDIATE serialises claimers),
+other's rows instead of waiting; on SQLite the single writer runs one unit at a time),
 stamp them with (owner, until), read their messages. No lock outlives the transaction; the lease
 is what keeps other workers off while SMTP runs, and its expiry is what makes a crashed
 worker's recipients due again.
@@ -29,9 +29,16 @@ _ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
 MAX_CLAIM = 1000
 
 
+# The waiting statuses written into the SQL text (not bound): a partial index is usable only
+# when the query's test is the index's own (ix_recipients_due, schema.py).
+_WAITING = sa.text("recipients.status IN ('deferred', 'queued')")
+if _ACTIVE != ["deferred", "queued"]:  # pragma: no cover - a new status must join the index
+    raise RuntimeError("ix_recipients_due and _WAITING must list the waiting statuses")
+
+
 def _is_due(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
-        recipients.c.status.in_(_ACTIVE),
+        _WAITING,
         recipients.c.next_attempt_at <= now,
         sa.or_(recipients.c.lease_until.is_(None), recipients.c.lease_until <= now),
     )

@@ -125,6 +125,15 @@ recipients = sa.Table(
     sa.Index(None, "domain"),
     sa.Index(None, "message_id"),
     sa.Index(None, "address"),
+    # The waiting recipients in claim order: a claim reads the due end and stops at its LIMIT
+    # (storage/claims.py; migration 0007). The claim's status test must be these literals.
+    sa.Index(
+        "ix_recipients_due",
+        "next_attempt_at",
+        "id",
+        sqlite_where=sa.text("status IN ('deferred', 'queued')"),
+        postgresql_where=sa.text("status IN ('deferred', 'queued')"),
+    ),
 )
 
 attempts = sa.Table(

@@ -1,8 +1,11 @@
 """The Store on SQLAlchemy Core (async): SQLite by default, PostgreSQL with the same queries.
 
-Owns transactions: each public method is one transaction on the writer engine (or a read on
-the reader engine) and returns after its commit. Times come from the injected clock (except
-where the caller passes ``now``), ids from :func:`postillon.storage.ids.new_id`.
+Owns transactions: each public method is one write through :meth:`Engines.write` (a unit of
+the single writer on SQLite; ingest through :meth:`Engines.ingest`, grouped on every database)
+or a read on the reader engine, and returns after its commit. Enqueue, retry-now and cancel
+fire ``engines.due`` after their commit so this node's engine looks at the queue at once.
+Times come from the injected clock (except where the caller passes ``now``),
+ids from :func:`postillon.storage.ids.new_id`.
 Driver errors that mean "busy / unreachable" become StorageUnavailableError (temporary).
 It must not decide outcomes or schedules (queue/ does).
 """
@@ -80,7 +83,12 @@ class SqlStore:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._translate(), self._engines.writer.begin() as connection:
+        async with self._translate(), self._engines.write() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def _ingest(self) -> AsyncIterator[AsyncConnection]:
+        async with self._translate(), self._engines.ingest() as connection:
             yield connection
 
     @asynccontextmanager
@@ -135,10 +143,12 @@ class SqlStore:
         return result
 
     async def enqueue_many(self, messages: Sequence[NewMessage]) -> list[EnqueueResult]:
-        async with self._write() as connection:
-            return await ingest.enqueue_many(
+        async with self._ingest() as connection:
+            results = await ingest.enqueue_many(
                 connection, messages, now=self._clock.now(), make_id=self._new_id
             )
+        self._engines.due.fire()
+        return results
 
     async def claim_due(
         self, owner: str, now: datetime, lease_s: float, limit: int
@@ -197,7 +207,10 @@ class SqlStore:
             owned = sa.select(messages.c.id).where(messages.c.account_id == account_id)
             statement = statement.where(recipients.c.message_id.in_(owned))
         async with self._write() as connection:
-            return (await connection.execute(statement)).rowcount
+            count = (await connection.execute(statement)).rowcount
+        if count:
+            self._engines.due.fire()
+        return count
 
     async def delete_message(self, message_id: str) -> bool:
         async with self._write() as connection:
@@ -210,9 +223,13 @@ class SqlStore:
         self, message_id: str, now: datetime, *, account_id: str | None = None
     ) -> CancelResult | None:
         async with self._write() as connection:
-            return await cancellation.cancel(
+            result = await cancellation.cancel(
                 connection, message_id, now=now, make_id=self._new_id, account_id=account_id
             )
+        # Cancel changes what is due: the engine looks at the queue again at once, as after
+        # any change to it.
+        self._engines.due.fire()
+        return result
 
     async def suppress(
         self, account_id: str, address: str, reason: str, source_message_id: str | None = None
