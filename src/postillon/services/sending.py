@@ -43,6 +43,7 @@ from postillon.message.model import OutgoingEmail
 from postillon.message.submitted import Trace, prepare_submitted
 from postillon.message.validate import validate
 from postillon.queue.status import RecipientStatus
+from postillon.queue.stream import DEFAULT_STREAM, Stream
 from postillon.services.errors import DomainNotVerifiedError, NotFoundError
 from postillon.services.idempotency import IDEMPOTENCY_TTL, idempotency_key, replayed
 from postillon.services.signers import SignerCache
@@ -94,6 +95,7 @@ class SendRequest:
     tags: tuple[str, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
     scheduled_at: datetime | None = None
+    stream: Stream = DEFAULT_STREAM
     # One-click unsubscribe (RFC 8058): List-Unsubscribe + List-Unsubscribe-Post; None follows
     # the sender domain's default (applied only where it can work: one recipient).
     unsubscribe: bool | None = None
@@ -396,6 +398,7 @@ class SendService:
             tags=request.tags,
             metadata=dict(request.metadata),
             scheduled_at=request.scheduled_at,
+            stream=request.stream,
         )
         return domain, message
 

@@ -83,6 +83,7 @@ def _add_message(
             "metadata": metadata,
             "created_at": now,
             "scheduled_at": message.scheduled_at,
+            "stream": message.stream.value,
             "source": message.source,
             "api_key_prefix": message.api_key_prefix,
         }
@@ -112,6 +113,8 @@ def _add_message(
                 "bounce_class": None,
                 "possible_duplicate": False,
                 "updated_at": now,
+                "account_id": message.account_id,
+                "stream_rank": message.stream.rank,
             }
         )
         payload: dict[str, Any] = {

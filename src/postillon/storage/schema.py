@@ -78,6 +78,8 @@ messages = sa.Table(
     sa.Column("metadata", Json, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("scheduled_at", UtcDateTime(), nullable=True),
+    # transactional | broadcast (queue/stream.py; 0013)
+    sa.Column("stream", sa.String(20), nullable=False, server_default="transactional"),
     # Which door took the message ("api", "smtp") and the shown prefix of the key it used.
     sa.Column("source", sa.String(16), nullable=False, server_default="api"),
     sa.Column("api_key_prefix", sa.String(16), nullable=True),
@@ -121,6 +123,10 @@ recipients = sa.Table(
     sa.Column("bounce_class", sa.String(40), nullable=True),
     sa.Column("possible_duplicate", sa.Boolean(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # The message's account and its stream's rank, copied here so a fair claim reads one
+    # index per account (storage/claims.py; 0013).
+    sa.Column("account_id", sa.String(ID_LENGTH), nullable=False, server_default=""),
+    sa.Column("stream_rank", sa.Integer(), nullable=False, server_default="0"),
     sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "domain"),
     sa.Index(None, "message_id"),
@@ -129,6 +135,16 @@ recipients = sa.Table(
     # (storage/claims.py; migration 0007). The claim's status test must be these literals.
     sa.Index(
         "ix_recipients_due",
+        "next_attempt_at",
+        "id",
+        sqlite_where=sa.text("status IN ('deferred', 'queued')"),
+        postgresql_where=sa.text("status IN ('deferred', 'queued')"),
+    ),
+    # The same, per account and stream rank: the fair claim's turns (storage/claims.py; 0013).
+    sa.Index(
+        "ix_recipients_fair",
+        "account_id",
+        "stream_rank",
         "next_attempt_at",
         "id",
         sqlite_where=sa.text("status IN ('deferred', 'queued')"),

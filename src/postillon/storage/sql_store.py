@@ -25,6 +25,7 @@ from postillon.queue.status import ACTIVE_STATUSES, RecipientStatus
 from postillon.storage import cancel as cancellation
 from postillon.storage import claims, ingest, outbox, reads, suppression_list
 from postillon.storage import outcomes as outcome_rows
+from postillon.storage.claim_turns import ClaimTurns
 from postillon.storage.connect import Engines, create_engines
 from postillon.storage.errors import StorageUnavailableError
 from postillon.storage.ids import RandomBytes, new_id
@@ -59,6 +60,8 @@ class SqlStore:
         self._engines = engines
         self._clock = clock
         self._random_bytes = random_bytes
+        # Where this node's next claim starts in the accounts' rotation (claim_turns.py).
+        self._claim_turns = ClaimTurns()
 
     @classmethod
     def from_url(cls, url: str, clock: Clock, random_bytes: RandomBytes | None = None) -> SqlStore:
@@ -154,7 +157,9 @@ class SqlStore:
         self, owner: str, now: datetime, lease_s: float, limit: int
     ) -> list[ClaimedJob]:
         async with self._write() as connection:
-            return await claims.claim_due(connection, owner, now, lease_s, limit)
+            return await claims.claim_due(
+                connection, owner, now, lease_s, limit, turns=self._claim_turns
+            )
 
     async def renew_lease(
         self, owner: str, recipient_ids: Sequence[str], now: datetime, lease_s: float
