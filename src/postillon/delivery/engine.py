@@ -213,8 +213,9 @@ class Engine:
             outcomes = self._decide(claimed, facts, started_at)
             await self.recorder.record(outcomes)
         except Exception:
-            # The lease runs out and the recipients are tried again: a duplicate at worst
-            # (the window DESIGN.md allows: between the remote 250 and our record of it).
+            # The lease runs out and the recipients are tried again: a duplicate at worst (the
+            # window docs/contracts.md allows, "Duplicates": between the remote 250 and our
+            # record of it).
             log.exception("record.failed", message_id=job.message_id)
             return
         finally:

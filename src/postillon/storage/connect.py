@@ -1,10 +1,10 @@
 """Database engines from the ``[storage] url``, with SQLite made durable.
 
-Owns the driver choice (aiosqlite for ``sqlite:///path``, psycopg 3 for ``postgresql://``) and
-the per-connection settings SQLite needs for the durability promise (DESIGN.md): WAL, so readers
+Owns the driver choice (aiosqlite for ``sqlite:///path``, psycopg 3 for ``postgresql://``) and the
+per-connection settings SQLite needs for the durability promise (docs/contracts.md): WAL, so readers
 never block the writer; ``synchronous=FULL``, so a commit is on disk before it returns (in WAL,
-NORMAL could lose the last commits on power loss); a busy timeout; foreign keys on (SQLite
-leaves them off by default, and ON DELETE CASCADE relies on them).
+NORMAL could lose the last commits on power loss); a busy timeout; foreign keys on (SQLite leaves
+them off by default, and ON DELETE CASCADE relies on them).
 
 SQLite allows one writer at a time, so a node writes through one connection only: every write
 is a unit of the :class:`~postillon.storage.writer.WriteQueue` (group commit, no busy-handler

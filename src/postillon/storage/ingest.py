@@ -1,11 +1,11 @@
 """Enqueue: messages, their tags and recipients and their first events, in one transaction.
 
-Owns what "accepted" writes. The caller's transaction commits it; only then may the API answer
-202 or the submission server 250 (DESIGN.md, durability). Recipients the account has suppressed
-are stored SUPPRESSED with an ``email.suppressed`` event and are never claimed.
-Rows of a whole batch go in one multi-row INSERT per table: each statement is a round trip to
-the database thread (or server), and a batch of 100 messages must not cost 500 of them.
-It must not open its own transaction.
+Owns what "accepted" writes. The caller's transaction commits it; only then may the API answer 202
+or the submission server 250 (docs/contracts.md, "Durability"). Recipients the account has
+suppressed are stored SUPPRESSED with an ``email.suppressed`` event and are never claimed. Rows of a
+whole batch go in one multi-row INSERT per table: each statement is a round trip to the database
+thread (or server), and a batch of 100 messages must not cost 500 of them. It must not open its own
+transaction.
 """
 
 from __future__ import annotations

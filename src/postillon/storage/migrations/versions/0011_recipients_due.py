@@ -4,7 +4,7 @@ order and stops at its LIMIT, so a claim costs O(batch) however deep the queue; 
 ``(status, next_attempt_at)`` it read and sorted every due recipient (two status ranges merged
 by a temporary B-tree).
 
-Revision ID: 0007_recipients_due
+Revision ID: 0011_recipients_due
 Revises: 0010_dane_tlsrpt
 Create Date: 2026-12-05
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_recipients_due"
+revision = "0011_recipients_due"
 down_revision: str | None = "0010_dane_tlsrpt"
 branch_labels: str | None = None
 depends_on: str | None = None

@@ -6,8 +6,8 @@ then reads each account's due end per rank and stops at its share (storage/claim
 
 Existing mail is transactional (rank 0) and takes its message's account.
 
-Revision ID: 0013_streams_fairness
-Revises: 0007_recipients_due
+Revision ID: 0012_streams_fairness
+Revises: 0011_recipients_due
 Create Date: 2026-12-05
 
 Self-contained like 0001 (it does not import schema.py).
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_streams_fairness"
-down_revision: str | None = "0007_recipients_due"
+revision = "0012_streams_fairness"
+down_revision: str | None = "0011_recipients_due"
 branch_labels: str | None = None
 depends_on: str | None = None
 
