@@ -149,6 +149,8 @@ class Node:
             metrics=self.metrics,
             count_tls_sessions=settings.tlsrpt.enabled,
         )
+        # Mail accepted, retried or cancelled on this node is looked at by its engine at once.
+        self.store.engines.due.subscribe(self.engine.wake)
         self._engine_task: asyncio.Task[None] | None = None
         self.services.sending.on_accepted = self._accepted
         self._build_webhooks(settings, master_key, owner)

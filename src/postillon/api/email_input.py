@@ -60,6 +60,7 @@ def send_request(body: SendEmailBody) -> SendRequest:
         tags=tuple(body.tags or ()),
         metadata=dict(body.metadata or {}),
         scheduled_at=body.scheduled_at,
+        stream=body.stream,
         unsubscribe=body.unsubscribe,
     )
 

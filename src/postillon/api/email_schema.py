@@ -28,6 +28,8 @@ from pydantic import (
     Tag,
 )
 
+from postillon.queue.stream import DEFAULT_STREAM, Stream
+
 # Tags are filter keys, not prose: a short, URL-safe alphabet keeps them unambiguous in a query.
 TAG_PATTERN = r"^[A-Za-z0-9_.:=/-]{1,100}$"
 MAX_TAGS = 20
@@ -170,6 +172,11 @@ class SendEmailBody(_Strict):
         default=None,
         description="RFC 3339; the first attempt waits until then (at most 30 days ahead; the"
         " queue lifetime counts from it).",
+    )
+    stream: Stream = Field(
+        default=DEFAULT_STREAM,
+        description="transactional (default) or broadcast: an account's transactional mail "
+        "is sent before its broadcast mail.",
     )
     unsubscribe: bool | None = Field(
         default=None,

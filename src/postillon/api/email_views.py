@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from postillon.queue.bounce import BounceClass
 from postillon.queue.status import RecipientStatus
+from postillon.queue.stream import Stream
 from postillon.services.sending import SendResult
 from postillon.storage.records import (
     AttemptView,
@@ -134,6 +135,7 @@ class EmailOut(_Out):
     metadata: dict[str, str]
     created_at: datetime
     scheduled_at: datetime | None
+    stream: Stream = Field(description="transactional or broadcast (the claim order).")
     recipients: list[RecipientOut] = Field(
         description="Every recipient; in a listing only the first 20 (see recipient_count)."
     )
@@ -227,6 +229,7 @@ def email_out(view: MessageView) -> EmailOut:
         metadata={str(k): str(v) for k, v in view.metadata.items()},
         created_at=view.created_at,
         scheduled_at=view.scheduled_at,
+        stream=view.stream,
         recipients=[recipient_out(r) for r in view.recipients],
         source=view.source,
         api_key_prefix=view.api_key_prefix,

@@ -20,6 +20,7 @@ from postillon.dashboard import message_content_routes
 from postillon.dashboard.context import Context, SignedIn, check_csrf, not_found, render
 from postillon.dashboard.message_views import (
     STATUSES,
+    STREAMS,
     cancelled_done,
     notice_for,
     search_from,
@@ -64,6 +65,7 @@ async def list_messages(
         query=search.query,
         searching=bool(search.link_params()),
         statuses=STATUSES,
+        streams=STREAMS,
         next_link=next_link,
         first_link=f"{request.url_for('messages')}?{urlencode(search.link_params())}",
         paged=bool(cursor),

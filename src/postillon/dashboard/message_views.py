@@ -12,11 +12,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from postillon.queue.status import RecipientStatus
+from postillon.queue.stream import Stream
 from postillon.storage.records import CancelResult, MessageFilter
 
 STATUSES = [status.value for status in RecipientStatus]
+STREAMS = [stream.value for stream in Stream]
 # The search form's fields, in the order of the form and of the query string.
-SEARCH_FIELDS = ("recipient", "sender", "subject", "message_id", "status", "tag", "after", "before")
+SEARCH_FIELDS = (
+    "recipient",
+    "sender",
+    "subject",
+    "message_id",
+    "status",
+    "stream",
+    "tag",
+    "after",
+    "before",
+)
 # A count in a ``done`` parameter: ASCII digits (``str.isdigit`` accepts "²"), a sane size.
 _COUNT = re.compile(r"[0-9]{1,6}")
 
@@ -43,14 +55,15 @@ def _moment(text: str) -> datetime | None:
 
 
 def search_from(query: Mapping[str, str]) -> Search:
-    """The search the form fields in ``query`` ask for; unknown statuses and malformed times
-    are ignored (the form shows them back as typed)."""
+    """The search the form fields in ``query`` ask for; unknown statuses or streams and
+    malformed times are ignored (the form shows them back as typed)."""
     fields = {name: query.get(name, "") for name in SEARCH_FIELDS}
 
     def text(name: str) -> str | None:
         return fields[name].strip() or None
 
     status = fields["status"]
+    stream = fields["stream"]
     return Search(
         query=fields,
         filters=MessageFilter(
@@ -60,6 +73,7 @@ def search_from(query: Mapping[str, str]) -> Search:
             subject=text("subject"),
             header_message_id=text("message_id"),
             tag=text("tag"),
+            stream=Stream(stream) if stream in STREAMS else None,
             created_after=_moment(fields["after"]),
             created_before=_moment(fields["before"]),
         ),

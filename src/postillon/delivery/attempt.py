@@ -1,15 +1,15 @@
 """One delivery attempt: route a job, walk its MX hosts, send, and report facts per recipient.
 
-Owns the MX walk of RFC 5321 §5 at run time: hosts in the router's order, each address in turn;
-a connection failure, a refused greeting or a TLS failure the policy cannot accept means "try the
-next one" (DESIGN.md outcome rules); the first session that gets through carries the whole job,
-split into transactions of at most ``max_rcpts`` recipients, and a "452 too many recipients"
+Owns the MX walk of RFC 5321 §5 at run time: hosts in the router's order, each address in turn; a
+connection failure, a refused greeting or a TLS failure the policy cannot accept means "try the next
+one" (docs/contracts.md, "Outcome rules"); the first session that gets through carries the whole
+job, split into transactions of at most ``max_rcpts`` recipients, and a "452 too many recipients"
 sends the rest in another transaction on the same connection (RFC 5321 §4.5.3.1.10), never a
 failure. MTA-STS (RFC 8461 §5): under enforce an MX outside the policy is never contacted and
 nothing is sent without verified TLS; under testing violations are recorded and delivery goes on.
-DANE (RFC 7672), decided per host in ``tls_policy.py``, comes first: a host whose TLSA lookup
-failed is never contacted, and one with usable TLSA records is reached only over TLS whose chain
-matches them, whatever its MTA-STS policy says (RFC 8461 §2).
+DANE (RFC 7672), decided per host in ``tls_policy.py``, comes first: a host whose TLSA lookup failed
+is never contacted, and one with usable TLSA records is reached only over TLS whose chain matches
+them, whatever its MTA-STS policy says (RFC 8461 §2).
 
 Must not decide what the facts mean (queue/ does) nor touch the store (the engine does).
 """

@@ -24,6 +24,7 @@ import structlog
 
 from postillon.clock import Clock
 from postillon.config.settings import DeliverySettings, RetrySettings
+from postillon.delivery.fair_slots import FairSlots
 from postillon.delivery.job import (
     DeliveryJob,
     FactKind,
@@ -36,16 +37,23 @@ from postillon.delivery.recorder import OutcomeRecorder
 from postillon.delivery.tlsrpt_session import sessions_of
 from postillon.delivery.verdicts import decide
 from postillon.metrics import Metrics
+from postillon.storage.claims import MAX_CLAIM
 from postillon.storage.limits import DestinationSlots, LocalSlots, destination_slot
 from postillon.storage.protocol import Store
 from postillon.storage.records import ClaimedJob, RecipientOutcome
 
 log = structlog.get_logger("postillon.delivery")
 
-# Recipients claimed per free slot: enough that a message's recipients in one domain usually
-# come in one claim (one transaction), few enough that a node does not hoard what others could
-# deliver; claimed jobs wait for a slot without sending anything.
-CLAIM_PER_SLOT = 4
+# Jobs a node holds (running or waiting for a slot, having sent nothing) per SMTP slot: enough
+# that a freed slot always finds a job waiting and a message's recipients in one domain usually
+# come in one claim, few enough that a node does not hoard what others could deliver and keeps
+# claiming while busy, so mail of another account (or transactional mail) enqueued now is
+# claimed within a few finished jobs and then goes ahead of the held backlog in the fair slots
+# (fair_slots.py). A claim's limit counts recipients, so its jobs never exceed the room.
+HELD_PER_SLOT = 4
+# A busy node claims again once this share of the slots' worth of jobs has finished: one claim
+# per few finished jobs, not per job (each claim is a write transaction).
+CLAIM_AGAIN_FRACTION = 0.25
 # A job does not start its session when less than this share of the lease is left: the
 # session and its commit must fit before another node may claim the recipients.
 LEASE_SAFETY_FRACTION = 0.25
@@ -82,11 +90,14 @@ class Engine:
         self._running: dict[asyncio.Task[None], ClaimedJob] = {}
         # Attempts running at once; claimed jobs beyond it wait (under a renewed lease) and
         # have sent nothing, so a crash can duplicate only what holds a slot.
-        self._slots = asyncio.Semaphore(delivery.max_parallel_jobs)
+        # Slots are handed out by account in turns, transactional first (fair_slots.py).
+        self._slots = FairSlots(delivery.max_parallel_jobs)
         self._unrecorded = asyncio.Semaphore(delivery.max_parallel_jobs)
-        self._per_domain: dict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(delivery.concurrency_per_destination)
+        self._per_domain: dict[str, FairSlots] = defaultdict(
+            lambda: FairSlots(delivery.concurrency_per_destination)
         )
+        self._held_max = delivery.max_parallel_jobs * HELD_PER_SLOT
+        self._claim_room = max(1, int(delivery.max_parallel_jobs * CLAIM_AGAIN_FRACTION))
         self.recorder = OutcomeRecorder(store, owner)
         # Per-destination limits shared by every node (PostgreSQL advisory locks), on top of
         # this node's own per-domain semaphore; always granted on a single SQLite node.
@@ -97,7 +108,8 @@ class Engine:
         self.jobs_done = 0
 
     def wake(self) -> None:
-        """Look for due mail now (called after an enqueue on this node)."""
+        """Look for due mail now (the store's ``due`` signal after an enqueue, retry-now or
+        cancel on this node; PostgreSQL's NOTIFY from other nodes)."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -105,6 +117,9 @@ class Engine:
         renewer = asyncio.create_task(self._renew_leases(stop), name="lease-renewer")
         try:
             while not stop.is_set():
+                # Cleared before the claim, not after: a wake-up that comes while the claim
+                # runs (an enqueue committed behind it) must not be lost until the next poll.
+                self._wake.clear()
                 claimed = await self._claim()
                 if not claimed:
                     await self._idle(stop)
@@ -123,11 +138,12 @@ class Engine:
                 await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
 
     async def _claim(self) -> int:
-        free = self._delivery.max_parallel_jobs - len(self._running)
-        if free <= 0:
+        room = self._held_max - len(self._running)
+        if room < self._claim_room:
             return 0
+        limit = min(room, MAX_CLAIM)
         jobs = await self._store.claim_due(
-            self.owner, self._clock.now(), self._delivery.lease_s, limit=free * CLAIM_PER_SLOT
+            self.owner, self._clock.now(), self._delivery.lease_s, limit=limit
         )
         for job in jobs:
             task = asyncio.create_task(self._deliver(job), name=f"job-{job.message_id}")
@@ -137,7 +153,6 @@ class Engine:
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Sleep until woken, a job finishes (capacity is back), stopped, or the poll interval."""
-        self._wake.clear()
         waiters: set[asyncio.Future[Any]] = {
             asyncio.ensure_future(self._wake.wait()),
             asyncio.ensure_future(stop.wait()),
@@ -170,13 +185,14 @@ class Engine:
         try:
             # The SMTP slot and the destination's shared slot are taken together, never one
             # while waiting for the other (see destination_slot).
+            turn = (claimed.account_id, claimed.stream_rank)
             async with (
-                self._per_domain[claimed.domain],
+                self._per_domain[claimed.domain].held(*turn),
                 destination_slot(
                     self._destinations,
                     claimed.domain,
                     self._delivery.concurrency_per_destination,
-                    local=self._slots,
+                    local=self._slots.ticket(*turn),
                 ),
             ):
                 if not self._lease_holds(key):
@@ -197,8 +213,9 @@ class Engine:
             outcomes = self._decide(claimed, facts, started_at)
             await self.recorder.record(outcomes)
         except Exception:
-            # The lease runs out and the recipients are tried again: a duplicate at worst
-            # (the window DESIGN.md allows: between the remote 250 and our record of it).
+            # The lease runs out and the recipients are tried again: a duplicate at worst (the
+            # window docs/contracts.md allows, "Duplicates": between the remote 250 and our
+            # record of it).
             log.exception("record.failed", message_id=job.message_id)
             return
         finally:

@@ -1,11 +1,11 @@
 """Outcome rules: what one SMTP reply or one failure means for a recipient. The only place.
 
-Owns DESIGN.md's "Outcome rules": 2xx delivered; 4xx deferred; 5xx bounced, except the 5xx that
-mean "try later" (RFC 5321 §4.5.3.1.10: 552 used for "too many recipients" as old servers do,
-X.5.3, and rate or frequency limits recognised by code and text), which are deferred; a 4xx or
-5xx greeting, a refused EHLO, a connection or TLS failure mean "try the next MX"; NXDOMAIN and
-null MX are permanent, SERVFAIL and timeouts temporary; no reply to the final dot is deferred and
-flagged as a possible duplicate (RFC 5321 §6.1: the server may already have taken the message).
+Owns the "Outcome rules" of docs/contracts.md: 2xx delivered; 4xx deferred; 5xx bounced, except the
+5xx that mean "try later" (RFC 5321 §4.5.3.1.10: 552 used for "too many recipients" as old servers
+do, X.5.3, and rate or frequency limits recognised by code and text), which are deferred; a 4xx or
+5xx greeting, a refused EHLO, a connection or TLS failure mean "try the next MX"; NXDOMAIN and null
+MX are permanent, SERVFAIL and timeouts temporary; no reply to the final dot is deferred and flagged
+as a possible duplicate (RFC 5321 §6.1: the server may already have taken the message).
 
 Inputs are small frozen facts defined here, so the queue does not depend on the SMTP client.
 It must not do I/O, read the clock, or schedule the next attempt (see :mod:`.retry`).

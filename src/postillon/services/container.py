@@ -124,6 +124,8 @@ class Services:
         )
 
     async def close(self) -> None:
-        """Close the services' database connections (the Store closes its own)."""
+        """Stop the signing threads and close the services' database connections (the Store
+        closes its own)."""
+        self.sending.close()
         if self.owns_engines:
             await self.engines.dispose()

@@ -1,11 +1,11 @@
 """Claims: lease due recipients to one worker, renew and release leases.
 
-Owns the lease protocol (DESIGN.md, leases). A claim is one short transaction: pick the oldest
-due recipients (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent claimers skip each
-other's rows instead of waiting; on SQLite the writer's BEGIN IMMEDIATE serialises claimers),
-stamp them with (owner, until), read their messages. No lock outlives the transaction; the lease
-is what keeps other workers off while SMTP runs, and its expiry is what makes a crashed
-worker's recipients due again.
+Owns the lease protocol (docs/contracts.md, leases). A claim is one short transaction: pick due
+recipients in fair turns between accounts (claim_turns.py; ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so concurrent claimers skip each other's rows instead of waiting; on SQLite the
+single writer runs one unit at a time), stamp them with (owner, until), read their messages.
+No lock outlives the transaction; the lease is what keeps other workers off while SMTP runs,
+and its expiry is what makes a crashed worker's recipients due again.
 It must not open its own transactions.
 """
 
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postillon.queue.status import ACTIVE_STATUSES
+from postillon.storage.claim_turns import ClaimTurns, fair_due_ids, is_due
 from postillon.storage.records import ClaimedJob, ClaimedRecipient
 from postillon.storage.schema import messages, recipients
 
@@ -29,20 +30,13 @@ _ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
 MAX_CLAIM = 1000
 
 
-def _is_due(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        recipients.c.status.in_(_ACTIVE),
-        recipients.c.next_attempt_at <= now,
-        sa.or_(recipients.c.lease_until.is_(None), recipients.c.lease_until <= now),
-    )
-
-
 def due_query(now: datetime, limit: int) -> sa.Select[tuple[str]]:
-    """The ids of the oldest due recipients, locked and skipping rows others locked (PostgreSQL;
-    SQLite has no row locks and renders no FOR UPDATE)."""
+    """The ids of the oldest due recipients whatever their account, locked and skipping rows
+    others locked (PostgreSQL; SQLite renders no FOR UPDATE): the plain FIFO order, read
+    through ix_recipients_due (bench/queue_depth.py prints its plan)."""
     return (
         sa.select(recipients.c.id)
-        .where(_is_due(now))
+        .where(is_due(now))
         .order_by(recipients.c.next_attempt_at, recipients.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -50,15 +44,22 @@ def due_query(now: datetime, limit: int) -> sa.Select[tuple[str]]:
 
 
 async def claim_due(
-    connection: AsyncConnection, owner: str, now: datetime, lease_s: float, limit: int
+    connection: AsyncConnection,
+    owner: str,
+    now: datetime,
+    lease_s: float,
+    limit: int,
+    *,
+    turns: ClaimTurns | None = None,
 ) -> list[ClaimedJob]:
-    """Lease up to ``limit`` due recipients; one job per (message, domain), oldest first.
+    """Lease up to ``limit`` due recipients, shared fairly between accounts (claim_turns.py);
+    one job per (message, domain), in the order the turns chose.
 
     Raises ValueError if ``limit`` is not in 1..MAX_CLAIM.
     """
     if not 1 <= limit <= MAX_CLAIM:
         raise ValueError(f"claim limit must be 1..{MAX_CLAIM}, not {limit}")
-    ids = list((await connection.execute(due_query(now, limit))).scalars())
+    ids = await fair_due_ids(connection, now, limit, turns or ClaimTurns())
     if not ids:
         return []
     lease_until = now + timedelta(seconds=lease_s)
@@ -74,13 +75,14 @@ async def claim_due(
             recipients.c.address,
             recipients.c.domain,
             recipients.c.attempts,
-            recipients.c.next_attempt_at,
-        )
-        .where(recipients.c.id.in_(ids))
-        .order_by(recipients.c.next_attempt_at, recipients.c.id)
+            recipients.c.stream_rank,
+        ).where(recipients.c.id.in_(ids))
     )
+    position = {recipient_id: index for index, recipient_id in enumerate(ids)}
     groups: dict[tuple[str, str], list[ClaimedRecipient]] = {}
-    for row in rows:
+    ranks: dict[str, int] = {}
+    for row in sorted(rows, key=lambda row: position[row.id]):
+        ranks[row.message_id] = row.stream_rank
         groups.setdefault((row.message_id, row.domain), []).append(
             ClaimedRecipient(id=row.id, address=row.address, attempts=row.attempts)
         )
@@ -108,6 +110,7 @@ async def claim_due(
             created_at=message_rows[message_id].created_at,
             recipients=tuple(claimed),
             lease_until=lease_until,
+            stream_rank=ranks[message_id],
             scheduled_at=message_rows[message_id].scheduled_at,
         )
         for (message_id, domain), claimed in groups.items()

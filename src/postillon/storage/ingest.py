@@ -1,11 +1,11 @@
 """Enqueue: messages, their tags and recipients and their first events, in one transaction.
 
-Owns what "accepted" writes. The caller's transaction commits it; only then may the API answer
-202 or the submission server 250 (DESIGN.md, durability). Recipients the account has suppressed
-are stored SUPPRESSED with an ``email.suppressed`` event and are never claimed.
-Rows of a whole batch go in one multi-row INSERT per table: each statement is a round trip to
-the database thread (or server), and a batch of 100 messages must not cost 500 of them.
-It must not open its own transaction.
+Owns what "accepted" writes. The caller's transaction commits it; only then may the API answer 202
+or the submission server 250 (docs/contracts.md, "Durability"). Recipients the account has
+suppressed are stored SUPPRESSED with an ``email.suppressed`` event and are never claimed. Rows of a
+whole batch go in one multi-row INSERT per table: each statement is a round trip to the database
+thread (or server), and a batch of 100 messages must not cost 500 of them. It must not open its own
+transaction.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def _add_message(
             "metadata": metadata,
             "created_at": now,
             "scheduled_at": message.scheduled_at,
+            "stream": message.stream.value,
             "source": message.source,
             "api_key_prefix": message.api_key_prefix,
         }
@@ -112,6 +113,8 @@ def _add_message(
                 "bounce_class": None,
                 "possible_duplicate": False,
                 "updated_at": now,
+                "account_id": message.account_id,
+                "stream_rank": message.stream.rank,
             }
         )
         payload: dict[str, Any] = {

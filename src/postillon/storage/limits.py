@@ -20,7 +20,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -60,6 +60,18 @@ class DestinationSlots(Protocol):
 
     async def close(self) -> None:
         """Release everything held."""
+        ...
+
+
+class LocalLimit(Protocol):
+    """A node's own slot count (``asyncio.Semaphore``, or the engine's fair slots)."""
+
+    async def acquire(self) -> Any:
+        """Wait for a slot."""
+        ...
+
+    def release(self) -> None:
+        """Give it back."""
         ...
 
 
@@ -154,7 +166,7 @@ async def destination_slot(
     limit: int,
     poll_s: float = SLOT_POLL_S,
     *,
-    local: asyncio.Semaphore | None = None,
+    local: LocalLimit | None = None,
 ) -> AsyncIterator[Slot]:
     """Hold a slot of ``domain`` for the block (and one of ``local``, this node's own limit,
     when given), polling while all are taken.

@@ -51,5 +51,5 @@ class SqlPolicyStore:
             index_elements=[mta_sts_policies.c.domain],
             set_={k: statement.excluded[k] for k in values if k != "domain"},
         )
-        async with self._engines.writer.begin() as connection:
+        async with self._engines.write() as connection:
             await connection.execute(statement)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postillon.queue.bounce import BounceClass
 from postillon.queue.status import ACTIVE_STATUSES, RecipientStatus
+from postillon.queue.stream import Stream
 from postillon.storage.errors import StorageError
 from postillon.storage.ids import ID_LENGTH
 from postillon.storage.like import contains_any_case
@@ -104,6 +105,7 @@ def _message_view(
         scheduled_at=row.scheduled_at,
         recipients=tuple(recipient_views),
         body=body,
+        stream=Stream(row.stream),
         source=row.source,
         api_key_prefix=row.api_key_prefix,
         recipient_count=recipient_count,
@@ -193,6 +195,8 @@ async def list_messages(
                 sa.func.lower(recipients.c.address) == filters.recipient.strip().lower(),
             )
         )
+    if filters.stream is not None:
+        query = query.where(messages.c.stream == filters.stream.value)
     if filters.tag is not None:
         query = query.where(
             sa.exists().where(

@@ -14,6 +14,7 @@ from typing import Any
 
 from postillon.queue.bounce import BounceClass
 from postillon.queue.status import RecipientStatus
+from postillon.queue.stream import DEFAULT_STREAM, Stream
 
 JsonObject = Mapping[str, Any]
 
@@ -58,6 +59,7 @@ class NewMessage:
     tags: tuple[str, ...] = ()
     metadata: JsonObject = field(default_factory=dict)
     scheduled_at: datetime | None = None
+    stream: Stream = DEFAULT_STREAM
     source: str = "api"  # the door it came in by: "api" or "smtp"
     api_key_prefix: str | None = None  # the shown prefix of the key that sent it
 
@@ -101,6 +103,7 @@ class ClaimedJob:
     created_at: datetime
     recipients: tuple[ClaimedRecipient, ...]
     lease_until: datetime
+    stream_rank: int = 0  # its message's stream (queue/stream.py): 0 goes first
     scheduled_at: datetime | None = None
 
     @property
@@ -231,6 +234,7 @@ class MessageView:
     scheduled_at: datetime | None
     recipients: tuple[RecipientView, ...]
     body: bytes | None = None
+    stream: Stream = DEFAULT_STREAM
     source: str = "api"
     api_key_prefix: str | None = None
     # How many recipients the message has: listings carry only the first few of them.
@@ -255,6 +259,7 @@ class MessageFilter:
     sender: str | None = None  # in the envelope sender or the From header, any case
     subject: str | None = None  # in the subject, any case
     header_message_id: str | None = None  # the Message-ID, with or without its angle brackets
+    stream: Stream | None = None
 
 
 @dataclass(frozen=True)

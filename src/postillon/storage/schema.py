@@ -78,6 +78,8 @@ messages = sa.Table(
     sa.Column("metadata", Json, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("scheduled_at", UtcDateTime(), nullable=True),
+    # transactional | broadcast (queue/stream.py; 0012)
+    sa.Column("stream", sa.String(20), nullable=False, server_default="transactional"),
     # Which door took the message ("api", "smtp") and the shown prefix of the key it used.
     sa.Column("source", sa.String(16), nullable=False, server_default="api"),
     sa.Column("api_key_prefix", sa.String(16), nullable=True),
@@ -121,10 +123,33 @@ recipients = sa.Table(
     sa.Column("bounce_class", sa.String(40), nullable=True),
     sa.Column("possible_duplicate", sa.Boolean(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # The message's account and its stream's rank, copied here so a fair claim reads one
+    # index per account (storage/claims.py; 0012).
+    sa.Column("account_id", sa.String(ID_LENGTH), nullable=False, server_default=""),
+    sa.Column("stream_rank", sa.Integer(), nullable=False, server_default="0"),
     sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "domain"),
     sa.Index(None, "message_id"),
     sa.Index(None, "address"),
+    # The waiting recipients in claim order: a claim reads the due end and stops at its LIMIT
+    # (storage/claims.py; migration 0011). The claim's status test must be these literals.
+    sa.Index(
+        "ix_recipients_due",
+        "next_attempt_at",
+        "id",
+        sqlite_where=sa.text("status IN ('deferred', 'queued')"),
+        postgresql_where=sa.text("status IN ('deferred', 'queued')"),
+    ),
+    # The same, per account and stream rank: the fair claim's turns (storage/claims.py; 0012).
+    sa.Index(
+        "ix_recipients_fair",
+        "account_id",
+        "stream_rank",
+        "next_attempt_at",
+        "id",
+        sqlite_where=sa.text("status IN ('deferred', 'queued')"),
+        postgresql_where=sa.text("status IN ('deferred', 'queued')"),
+    ),
 )
 
 attempts = sa.Table(
@@ -189,7 +214,7 @@ suppressions = sa.Table(
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("source_message_id", sa.String(ID_LENGTH), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
-    sa.Column("detail", sa.Text(), nullable=True),  # the bounce reply, the feedback type (0012)
+    sa.Column("detail", sa.Text(), nullable=True),  # the bounce reply, the feedback type (0009)
     sa.PrimaryKeyConstraint("account_id", "address"),
 )
 
@@ -209,7 +234,7 @@ api_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("last_used_at", UtcDateTime(), nullable=True),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
-    # Dashboard sessions of this key issued before it are ended (sign-out; 0008).
+    # Dashboard sessions of this key issued before it are ended (sign-out; 0007).
     sa.Column("sessions_ended_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "id"),
 )
@@ -226,7 +251,7 @@ sender_domains = sa.Table(
     sa.Column("check_results", Json, nullable=False),  # the last check, record by record
     sa.Column("dmarc_policy", sa.String(20), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
-    # Add one-click unsubscribe to single-recipient mail from this domain unless asked not (0012).
+    # Add one-click unsubscribe to single-recipient mail from this domain unless asked not (0009).
     sa.Column("unsubscribe_default", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("account_id", "name"),
     sa.Index(None, "last_checked_at"),
@@ -365,13 +390,13 @@ dashboard_users = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("password_changed_at", UtcDateTime(), nullable=False),
     sa.Column("last_sign_in_at", UtcDateTime(), nullable=True),
-    # Sessions issued before it are ended (sign-out; 0008).
+    # Sessions issued before it are ended (sign-out; 0007).
     sa.Column("sessions_ended_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "email"),
-    sa.UniqueConstraint("account_id", "email"),  # unique per account (0008), not across
+    sa.UniqueConstraint("account_id", "email"),  # unique per account (0007), not across
 )
 
-# -- Reports received by mail on the return path (0012) --------------------------------------
+# -- Reports received by mail on the return path (0009) --------------------------------------
 
 # The head of a report kept for a person to read: its human and machine parts come first.
 REPORT_HEAD_OCTETS = 64 * 1024

@@ -1,8 +1,11 @@
 """The Store on SQLAlchemy Core (async): SQLite by default, PostgreSQL with the same queries.
 
-Owns transactions: each public method is one transaction on the writer engine (or a read on
-the reader engine) and returns after its commit. Times come from the injected clock (except
-where the caller passes ``now``), ids from :func:`postillon.storage.ids.new_id`.
+Owns transactions: each public method is one write through :meth:`Engines.write` (a unit of
+the single writer on SQLite; ingest through :meth:`Engines.ingest`, grouped on every database)
+or a read on the reader engine, and returns after its commit. Enqueue, retry-now and cancel
+fire ``engines.due`` after their commit so this node's engine looks at the queue at once.
+Times come from the injected clock (except where the caller passes ``now``),
+ids from :func:`postillon.storage.ids.new_id`.
 Driver errors that mean "busy / unreachable" become StorageUnavailableError (temporary).
 It must not decide outcomes or schedules (queue/ does).
 """
@@ -22,6 +25,7 @@ from postillon.queue.status import ACTIVE_STATUSES, RecipientStatus
 from postillon.storage import cancel as cancellation
 from postillon.storage import claims, ingest, outbox, reads, suppression_list
 from postillon.storage import outcomes as outcome_rows
+from postillon.storage.claim_turns import ClaimTurns
 from postillon.storage.connect import Engines, create_engines
 from postillon.storage.errors import StorageUnavailableError
 from postillon.storage.ids import RandomBytes, new_id
@@ -56,6 +60,8 @@ class SqlStore:
         self._engines = engines
         self._clock = clock
         self._random_bytes = random_bytes
+        # Where this node's next claim starts in the accounts' rotation (claim_turns.py).
+        self._claim_turns = ClaimTurns()
 
     @classmethod
     def from_url(cls, url: str, clock: Clock, random_bytes: RandomBytes | None = None) -> SqlStore:
@@ -80,7 +86,12 @@ class SqlStore:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._translate(), self._engines.writer.begin() as connection:
+        async with self._translate(), self._engines.write() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def _ingest(self) -> AsyncIterator[AsyncConnection]:
+        async with self._translate(), self._engines.ingest() as connection:
             yield connection
 
     @asynccontextmanager
@@ -135,16 +146,20 @@ class SqlStore:
         return result
 
     async def enqueue_many(self, messages: Sequence[NewMessage]) -> list[EnqueueResult]:
-        async with self._write() as connection:
-            return await ingest.enqueue_many(
+        async with self._ingest() as connection:
+            results = await ingest.enqueue_many(
                 connection, messages, now=self._clock.now(), make_id=self._new_id
             )
+        self._engines.due.fire()
+        return results
 
     async def claim_due(
         self, owner: str, now: datetime, lease_s: float, limit: int
     ) -> list[ClaimedJob]:
         async with self._write() as connection:
-            return await claims.claim_due(connection, owner, now, lease_s, limit)
+            return await claims.claim_due(
+                connection, owner, now, lease_s, limit, turns=self._claim_turns
+            )
 
     async def renew_lease(
         self, owner: str, recipient_ids: Sequence[str], now: datetime, lease_s: float
@@ -197,7 +212,10 @@ class SqlStore:
             owned = sa.select(messages.c.id).where(messages.c.account_id == account_id)
             statement = statement.where(recipients.c.message_id.in_(owned))
         async with self._write() as connection:
-            return (await connection.execute(statement)).rowcount
+            count = (await connection.execute(statement)).rowcount
+        if count:
+            self._engines.due.fire()
+        return count
 
     async def delete_message(self, message_id: str) -> bool:
         async with self._write() as connection:
@@ -210,9 +228,13 @@ class SqlStore:
         self, message_id: str, now: datetime, *, account_id: str | None = None
     ) -> CancelResult | None:
         async with self._write() as connection:
-            return await cancellation.cancel(
+            result = await cancellation.cancel(
                 connection, message_id, now=now, make_id=self._new_id, account_id=account_id
             )
+        # Cancel changes what is due: the engine looks at the queue again at once, as after
+        # any change to it.
+        self._engines.due.fire()
+        return result
 
     async def suppress(
         self, account_id: str, address: str, reason: str, source_message_id: str | None = None

@@ -202,7 +202,7 @@ class SqlTlsRpt:
         hold: timedelta,
     ) -> bool:
         """See :func:`claim_report`; committed before it returns."""
-        async with self._engines.writer.begin() as connection:
+        async with self._engines.write() as connection:
             return await claim_report(
                 connection,
                 day=day,
@@ -215,7 +215,7 @@ class SqlTlsRpt:
 
     async def forget_before(self, day: str) -> int:
         """Delete counts and report rows of days before ``day``; how many count rows went."""
-        async with self._engines.writer.begin() as connection:
+        async with self._engines.write() as connection:
             gone = await connection.execute(
                 sa.delete(tlsrpt_counts).where(tlsrpt_counts.c.day < day)
             )
@@ -226,7 +226,7 @@ class SqlTlsRpt:
         self, *, day: str, policy_domain: str, owner: str, now: datetime, error: str | None
     ) -> None:
         """See :func:`finish_report`; committed before it returns."""
-        async with self._engines.writer.begin() as connection:
+        async with self._engines.write() as connection:
             await finish_report(
                 connection,
                 day=day,

@@ -1,5 +1,6 @@
 """Transactions for the store modules that live beside :class:`SqlStore` (API keys, domains,
-idempotent ingest): one write transaction on the writer engine, reads on the reader engine,
+idempotent ingest): writes through :meth:`Engines.write` (the single writer on SQLite), ingest
+through :meth:`Engines.ingest` (grouped everywhere), reads on the reader engine,
 driver "busy / unreachable" errors as StorageUnavailableError (temporary).
 
 It must not hold queries.
@@ -33,7 +34,14 @@ class Transactions:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """One write transaction; commits when the block ends without an error."""
-        async with _translate(), self.engines.writer.begin() as connection:
+        async with _translate(), self.engines.write() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def ingest(self) -> AsyncIterator[AsyncConnection]:
+        """A write that accepts mail: shares its commit with concurrent ones (group commit on
+        every database); commits when the block ends without an error."""
+        async with _translate(), self.engines.ingest() as connection:
             yield connection
 
     @asynccontextmanager

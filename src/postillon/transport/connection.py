@@ -224,7 +224,7 @@ class SmtpConnection:
     def awaiting_final_reply(self) -> bool:
         """True when the body of the last transaction went out and the reply to its final dot
         never came (the session failed waiting for it): the message may have been delivered,
-        so a retry is a possible duplicate (DESIGN.md "Final dot")."""
+        so a retry is a possible duplicate (docs/contracts.md, "Final dot")."""
         return self._lost_final_reply or self._session.is_awaiting_final_reply
 
     def transcript_text(self) -> str:

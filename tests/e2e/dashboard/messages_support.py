@@ -15,6 +15,7 @@ from pathlib import Path
 from postillon.app import Node
 from postillon.config.settings import TlsSettings
 from postillon.message.model import OutgoingEmail
+from postillon.queue.stream import DEFAULT_STREAM, Stream
 from postillon.services.sending import SendRequest
 from postillon.storage.records import Account
 from tests.e2e.dashboard.conftest import Served, serve_node, verified_domain
@@ -60,6 +61,7 @@ class Mailroom:
         html: str | None = None,
         account: Account | None = None,
         tags: tuple[str, ...] = (),
+        stream: Stream = DEFAULT_STREAM,
     ) -> str:
         """Send one email (default: from alice@shop to bob@inbox); its id."""
         email = OutgoingEmail(
@@ -70,7 +72,7 @@ class Mailroom:
             html=html,
         )
         sent = await self.node.services.sending.send(
-            account or self.served.account, SendRequest(email=email, tags=tags)
+            account or self.served.account, SendRequest(email=email, tags=tags, stream=stream)
         )
         return sent.id
 

@@ -19,6 +19,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from postillon.clock import FakeClock
 from postillon.queue.status import RecipientStatus
+from postillon.queue.stream import Stream
 from tests.e2e.dashboard.browsing import shots, sign_in, signed_client
 from tests.e2e.dashboard.messages_support import (
     DEAD_MX_ADDRESS,
@@ -331,12 +332,12 @@ async def test_another_accounts_message_is_not_found_anywhere(room: Mailroom) ->
     assert unchanged.recipients[0].status is RecipientStatus.QUEUED
 
 
-async def test_search_by_tag_and_time_range_and_a_cancel_needs_the_csrf_token(
+async def test_search_by_tag_stream_and_time_range_and_a_cancel_needs_the_csrf_token(
     room: Mailroom,
 ) -> None:
     clock = room.node.clock
     assert isinstance(clock, FakeClock)
-    early = await room.send("Early", tags=("welcome",))
+    early = await room.send("Early", tags=("welcome",), stream=Stream.BROADCAST)
     clock.advance(3600.0)
     late = await room.send("Late", tags=("receipt",))
     cut = (clock.now() - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
@@ -351,6 +352,13 @@ async def test_search_by_tag_and_time_range_and_a_cancel_needs_the_csrf_token(
         ]
         assert subjects((await client.get("/messages", params={"after": cut})).text) == ["Late"]
         assert subjects((await client.get("/messages", params={"before": cut})).text) == ["Early"]
+        by_stream = {"stream": "broadcast"}
+        assert subjects((await client.get("/messages", params=by_stream)).text) == ["Early"]
+        listed = (await client.get("/messages", params={"stream": "transactional"})).text
+        assert subjects(listed) == ["Late"]
+        assert "<td>transactional</td>" in listed
+        shown = (await client.get(f"/messages/{early}")).text
+        assert re.search(r"<dt>Stream</dt><dd>broadcast</dd>", shown)
         window = {"after": cut, "tag": "welcome"}
         assert subjects((await client.get("/messages", params=window)).text) == []
 

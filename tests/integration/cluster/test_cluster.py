@@ -1,14 +1,14 @@
 """Three nodes on one PostgreSQL database; one is ``kill -9``ed mid-run; nothing is lost.
 
-Three ``postillon serve`` processes share a fresh database and deliver to five smtp-sink
-receivers (127.0.0.210-214), each node from its own source address (127.0.0.215-217) so the
-receivers' dumps say which node delivered each copy. Once a third of the mail has arrived,
-node 0 is killed with SIGKILL and not restarted. Then: every message arrived; a message
-arrived twice only when node 0 delivered one copy (before it died) and a live node the other
-(after node 0's lease ran out): the window DESIGN.md allows. Two live nodes never delivered the
-same recipient, and no recipient's recorded attempts overlap in time. The duplicates are at most
-the jobs node 0 had in session or awaiting their commit (twice ``max_parallel_jobs``). The queue
-drains: every recipient ends delivered.
+Three ``postillon serve`` processes share a fresh database and deliver to five smtp-sink receivers
+(127.0.0.210-214), each node from its own source address (127.0.0.215-217) so the receivers' dumps
+say which node delivered each copy. Once a third of the mail has arrived, node 0 is killed with
+SIGKILL and not restarted. Then: every message arrived; a message arrived twice only when node 0
+delivered one copy (before it died) and a live node the other (after node 0's lease ran out): the
+window docs/contracts.md allows ("Duplicates"). Two live nodes never delivered the same recipient,
+and no recipient's recorded attempts overlap in time. The duplicates are at most the jobs node 0 had
+in session or awaiting their commit (twice ``max_parallel_jobs``). The queue drains: every recipient
+ends delivered.
 
 PST_CLUSTER_MESSAGES sets the count (default 20,000, the issue's figure: about 30 s on this
 2-core machine). Not POSTILLON_*: the nodes would read it as a setting.

@@ -32,7 +32,12 @@ NodeFactory = Callable[..., Node]
 
 
 def engine_settings(
-    db: Path, test_dns: TestDns, pki: TestPki, *, final_dot_s: float = 10.0
+    db: Path,
+    test_dns: TestDns,
+    pki: TestPki,
+    *,
+    final_dot_s: float = 10.0,
+    poll_interval_s: float = 0.05,
 ) -> Settings:
     """Settings a test node runs with: short timeouts, the test DNS, the test CA."""
     return Settings(
@@ -43,7 +48,7 @@ def engine_settings(
             helo_name="mta.postillon.test",
             allow_private_destinations=LOOPBACK_DESTINATIONS,
             lease_s=30.0,
-            poll_interval_s=0.05,
+            poll_interval_s=poll_interval_s,
             drain_timeout_s=10.0,
             timeouts=SmtpTimeouts(
                 connect_s=3, greeting_s=5, ehlo_s=5, mail_s=5, rcpt_s=5, final_dot_s=final_dot_s

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from postillon.queue.bounce import BounceClass
 from postillon.queue.status import RecipientStatus
+from postillon.queue.stream import DEFAULT_STREAM, Stream
 from postillon.storage import AttemptRecord, NewMessage, NewRecipient, RecipientOutcome
 
 BODY = b"From: a@sender.test\r\nTo: x@example.test\r\nSubject: hi\r\n\r\nhello\r\n"
@@ -17,6 +18,7 @@ def message(
     tags: tuple[str, ...] = (),
     scheduled_at: datetime | None = None,
     subject: str = "hi",
+    stream: Stream = DEFAULT_STREAM,
 ) -> NewMessage:
     return NewMessage(
         account_id=account_id,
@@ -29,6 +31,7 @@ def message(
         tags=tags,
         metadata={"order": 42},
         scheduled_at=scheduled_at,
+        stream=stream,
     )
 
 

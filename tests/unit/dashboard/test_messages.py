@@ -17,6 +17,7 @@ from postillon.dashboard.message_views import (
     search_from,
 )
 from postillon.queue.status import RecipientStatus
+from postillon.queue.stream import Stream
 from postillon.storage.records import CancelResult, MessageFilter
 
 
@@ -28,6 +29,7 @@ def test_every_field_of_the_form_becomes_its_filter() -> None:
             "subject": "Invoice",
             "message_id": "<a@b>",
             "status": "cancelled",
+            "stream": "broadcast",
             "tag": "orders",
             "after": "2026-11-29T04:00",
             "before": "2026-11-30T00:00",
@@ -41,6 +43,7 @@ def test_every_field_of_the_form_becomes_its_filter() -> None:
         subject="Invoice",
         header_message_id="<a@b>",
         tag="orders",
+        stream=Stream.BROADCAST,
         created_after=datetime(2026, 11, 29, 4, 0, tzinfo=UTC),
         created_before=datetime(2026, 11, 30, tzinfo=UTC),
     )
@@ -49,10 +52,17 @@ def test_every_field_of_the_form_becomes_its_filter() -> None:
 
 
 def test_empty_unknown_and_malformed_fields_mean_any() -> None:
-    search = search_from({"subject": "   ", "status": "lost", "after": "yesterday"})
+    search = search_from(
+        {"subject": "   ", "status": "lost", "stream": "bulk", "after": "yesterday"}
+    )
     assert search.filters == MessageFilter()
     assert search.query["after"] == "yesterday"  # shown back as typed
-    assert search.link_params() == {"subject": "   ", "status": "lost", "after": "yesterday"}
+    assert search.link_params() == {
+        "subject": "   ",
+        "status": "lost",
+        "stream": "bulk",
+        "after": "yesterday",
+    }
 
 
 @pytest.mark.parametrize(

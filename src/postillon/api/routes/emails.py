@@ -32,6 +32,7 @@ from postillon.api.openapi_errors import error_responses
 from postillon.api.problems import invalid
 from postillon.message.errors import InvalidMessageError
 from postillon.queue.status import RecipientStatus
+from postillon.queue.stream import Stream
 from postillon.services.idempotency import MAX_IDEMPOTENCY_KEY_CHARS
 from postillon.services.sending import MAX_BATCH, MAX_PAGE_SIZE
 from postillon.storage.records import MessageFilter
@@ -157,6 +158,7 @@ async def list_emails(
         Query(max_length=MAX_QUERY_CHARS, description="At least one recipient with this address."),
     ] = None,
     tag: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS)] = None,
+    stream: Annotated[Stream | None, Query(description="transactional or broadcast.")] = None,
     sender: Annotated[
         str | None,
         Query(
@@ -190,6 +192,7 @@ async def list_emails(
         sender=sender,
         subject=subject,
         header_message_id=message_id,
+        stream=stream,
     )
     page = await context.services.sending.list(account, filters, limit, cursor)
     return email_page(page)

@@ -10,7 +10,7 @@ one); ``tlsrpt_reports`` has one row per day and policy domain, claimed by the n
 that report.
 
 Revision ID: 0010_dane_tlsrpt
-Revises: 0012_inbound_reports (re-chained after main merged 0011 and 0012)
+Revises: 0009_inbound_reports
 Create Date: 2026-12-05
 
 Self-contained like 0001 (it does not import schema.py).
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_dane_tlsrpt"
-down_revision: str | None = "0012_inbound_reports"
+down_revision: str | None = "0009_inbound_reports"
 branch_labels: str | None = None
 depends_on: str | None = None
 

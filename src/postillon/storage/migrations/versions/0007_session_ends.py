@@ -4,7 +4,7 @@ the sign-out (the cookie itself is only signed, not stored). Dashboard user emai
 unique per account instead of across accounts: one tenant can neither probe nor squat another
 company's address.
 
-Revision ID: 0008_session_ends
+Revision ID: 0007_session_ends
 Revises: 0006_attempts_started_at
 Create Date: 2026-12-05
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_session_ends"
+revision = "0007_session_ends"
 down_revision: str | None = "0006_attempts_started_at"
 branch_labels: str | None = None
 depends_on: str | None = None

@@ -1,8 +1,8 @@
 """Where each message came in: ``messages.source`` ("api" or "smtp") and the prefix of the API
 key that sent it (``api_key_prefix``, the part listings show; never the key).
 
-Revision ID: 0011_message_source
-Revises: 0008_session_ends
+Revision ID: 0008_message_source
+Revises: 0007_session_ends
 Create Date: 2026-12-05
 
 Self-contained like 0001 (it does not import schema.py). Rows written before it came from the
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_message_source"
-down_revision: str | None = "0008_session_ends"
+revision = "0008_message_source"
+down_revision: str | None = "0007_session_ends"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -2,8 +2,8 @@
 suppressions with a reason from a fixed set plus a free-text detail, and a sender domain's
 one-click unsubscribe default.
 
-Revision ID: 0012_inbound_reports
-Revises: 0011_message_source
+Revision ID: 0009_inbound_reports
+Revises: 0008_message_source
 Create Date: 2026-12-05
 
 Suppression reasons were free text (the bounce's reply); they become ``bounce``,
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0012_inbound_reports"
-down_revision: str | None = "0011_message_source"
+revision = "0009_inbound_reports"
+down_revision: str | None = "0008_message_source"
 branch_labels: str | None = None
 depends_on: str | None = None
 
