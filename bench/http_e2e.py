@@ -14,7 +14,8 @@ server process (/proc: ingest + sign + store + deliver + record) and its peak RS
 mtime), median and p99. Each backend runs in turn (PostgreSQL on a throwaway database of the
 local server); then Postfix + OpenDKIM on the same N, in the same run:
 ``bash <postfix-bench>/postfix_relay.sh DKIM=1 MESSAGES=N`` (``--postfix-bench`` or
-``POSTILLON_PEER_BENCH``, default ``bench/peers``). Prints the ratios. Not a test: asserts nothing about time; every wait is bounded.
+``POSTILLON_PEER_BENCH``, default ``bench/peers``). Prints the ratios. Not a test: asserts
+nothing about time; every wait is bounded.
 """
 
 from __future__ import annotations
