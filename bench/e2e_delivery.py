@@ -6,7 +6,7 @@ postillon: each message is signed (RSA-2048, our signer) and enqueued by 20 conc
 submitters whose durable commits (SQLite WAL, synchronous=FULL) are grouped, as the API does
 before its 202; then a Node drains the queue
 through MX lookup (a real knot server serving the bench zone) to Postfix's smtp-sink on
-127.0.0.1:22525 over pooled, pipelined connections. Postfix: ../shared/bench/postfix_relay.sh
+127.0.0.1:22525 over pooled, pipelined connections. Postfix: bench/peers/postfix_relay.sh
 with DRAIN=1 and DKIM=1 (smtp-source injects into a throwaway Postfix whose opendkim milter signs;
 the queue is held, then released and timed while qmgr+smtp drain it to the same sink).
 Prints msgs/s and peak memory for each, and the ratio. Bounded: every wait has a deadline.
@@ -52,7 +52,7 @@ INGEST_SESSIONS = 20
 DOMAIN = "bench.example"
 # The longest one side may take, whatever the machine.
 DEADLINE_S = 900.0
-PEER_SCRIPT = Path(__file__).resolve().parents[2] / "shared" / "bench" / "postfix_relay.sh"
+PEER_SCRIPT = Path(__file__).resolve().parent / "peers" / "postfix_relay.sh"
 
 
 def make_body(i: int, size: int) -> bytes:

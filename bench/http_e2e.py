@@ -14,8 +14,8 @@ server process (/proc: ingest + sign + store + deliver + record) and its peak RS
 mtime), median and p99. Each backend runs in turn (PostgreSQL on a throwaway database of the
 local server); then Postfix + OpenDKIM on the same N, in the same run:
 ``bash <postfix-bench>/postfix_relay.sh DKIM=1 MESSAGES=N`` (``--postfix-bench`` or
-``POSTILLON_PEER_BENCH``, default ``../shared/bench`` beside the repository; it is not part
-of it). Prints the ratios. Not a test: asserts nothing about time; every wait is bounded.
+``POSTILLON_PEER_BENCH``, default ``bench/peers``). Prints the ratios. Not a test: asserts
+nothing about time; every wait is bounded.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from psycopg import sql
 
 from serve_rig import REPO, SENDER_DOMAIN, Served, Sink, start_dns, start_serve
 
-PEER_DEFAULT = REPO.parent / "shared" / "bench"
+PEER_DEFAULT = REPO / "bench" / "peers"
 PG_ADMIN = os.environ.get("PST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BATCH = 100
 MESSAGE_BYTES = 4096

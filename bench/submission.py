@@ -2,7 +2,7 @@
 smtpd + OpenDKIM the same way, side by side.
 
     .venv/bin/python bench/submission.py [--messages 5000] [--size 4096] [--no-postfix]
-                                         [--peer-dir ../shared/bench]
+                                         [--peer-dir bench/peers]
 
 postillon: smtp-source (C, Postfix's, 20 sessions, connections reused) into a test-only
 plaintext listener on 127.0.14.2:2587, because smtp-source speaks neither STARTTLS nor AUTH.
@@ -14,8 +14,8 @@ through MX lookup (knot on 127.0.14.53) to smtp-sink on 127.0.14.30:25. Postfix:
 script postfix_relay.sh with DKIM=1 (smtp-source into a throwaway smtpd whose opendkim milter
 signs, relayed to smtp-sink), end to end too. Both clocks run from the first injected message
 to the empty queue; CPU-ms per message is machine-wide (/proc/stat, all processes), as the peer
-script counts it. The peer script is found by --peer-dir, $POSTILLON_BENCH_PEERS, or
-../shared/bench next to the repository. Every wait has a deadline. Not a test.
+script counts it. The peer script is found by --peer-dir, $POSTILLON_PEER_BENCH, or
+bench/peers. Every wait has a deadline. Not a test.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ SESSIONS = 20
 DOMAIN = "bench.example"
 # The longest one side may take, whatever the machine.
 DEADLINE_S = 900.0
-DEFAULT_PEERS = Path(__file__).resolve().parents[2] / "shared" / "bench"
+DEFAULT_PEERS = Path(__file__).resolve().parent / "peers"
 
 
 class _PreAuthenticated:
@@ -231,7 +231,7 @@ def main() -> None:
     parser.add_argument(
         "--peer-dir",
         type=Path,
-        default=Path(os.environ.get("POSTILLON_BENCH_PEERS", DEFAULT_PEERS)),
+        default=Path(os.environ.get("POSTILLON_PEER_BENCH", DEFAULT_PEERS)),
     )
     args = parser.parse_args()
     # Per-message log lines would cost CPU the peer does not spend: warnings only.
