@@ -17,7 +17,8 @@ from postillon.app import Node, ensure_sqlite_dir, sqlite_path
 from postillon.clock import SystemClock
 from postillon.config import Settings, load_settings
 from postillon.config.checks import config_warnings
-from postillon.config.loader import find_config
+from postillon.config.loader import DEFAULT_CONFIG_NAME, find_config
+from postillon.config.starter import STARTER_TOML
 from postillon.errors import ConfigError, PostillonError
 from postillon.logs import configure_logging
 from postillon.queue.status import RecipientStatus
@@ -99,10 +100,19 @@ def check_config(config: Path | None) -> None:
 
 @cli.command()
 @config_option
-def init(config: Path | None) -> None:
-    """Create the data directory, the database (migrated) and the DKIM master key, then print
-    what to do next. Safe to run again: it creates only what is missing."""
-    settings = _settings(config)
+@click.option(
+    "--account",
+    default=None,
+    help="Also create this account and a first API key for it (printed once).",
+)
+def init(config: Path | None, account: str | None) -> None:
+    """Write a starter postillon.toml (where none exists), create the data directory, the
+    database (migrated) and the DKIM master key, and with --account a first API key; then
+    print what to do next. Safe to run again: it creates only what is missing."""
+    path = find_config(config, os.environ, Path.cwd()) or Path.cwd() / DEFAULT_CONFIG_NAME
+    if not path.exists():
+        _write_starter(path)
+    settings = _settings(path)
 
     async def run() -> None:
         ensure_sqlite_dir(settings.storage.url)
@@ -120,8 +130,45 @@ def init(config: Path | None) -> None:
     click.echo(f"database: {settings.storage.redacted_url()}")
     if settings.dkim.master_key is None:
         click.echo(f"DKIM master key: {settings.master_key_path} (back it up)")
+    if account is not None:
+        _first_key(settings, account)
     for line in next_steps(settings):
         click.echo(line)
+
+
+def _write_starter(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with path.open("x", encoding="utf-8") as starter:  # "x": never over a file
+                starter.write(STARTER_TOML)
+        except FileExistsError:
+            return  # written meanwhile by someone else: theirs stands
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from exc
+    click.echo(f"config: {path} (a starter: every setting commented out)")
+
+
+def _first_key(settings: Settings, account: str) -> None:
+    """A first key for ``account``, printed once; none when it has an active key already
+    (init run again must not mint a key per run)."""
+
+    async def create(services: Services) -> tuple[ApiKeyInfo, str] | None:
+        owner = await services.keys.account_named(account)
+        if any(key.revoked_at is None for key in await services.keys.list(owner.id)):
+            return None
+        return await services.keys.create(account)
+
+    created = _with_services(settings, create)
+    if created is None:
+        click.echo(
+            f"account {account} has an active API key already (another: postillon keys create"
+            f" --account {account})"
+        )
+        return
+    info, token = created
+    click.echo(f"API key {info.id} for account {account}, shown only this once (store it now):")
+    click.echo(f"  export KEY={token}")
 
 
 def next_steps(settings: Settings) -> list[str]:

@@ -2,10 +2,14 @@
 
 Invalid settings are errors at load time (:mod:`.loader`); these are the valid-but-doubtful
 ones ``check-config`` prints and ``serve`` logs at start: each says what to set and where.
-Must not do I/O beyond looking at the file system for the master key, nor quote secrets.
+Must not do I/O beyond looking at the file system for the master key and TLS files, nor quote
+secrets.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from postillon.config.settings import Settings
 
@@ -43,5 +47,43 @@ def config_warnings(settings: Settings) -> list[str]:
         found.append(
             f"the DKIM master key {settings.master_key_path} does not exist yet: it is created"
             " at first start; back it up, it seals every domain's private key"
+        )
+    found.extend(_door_warnings(settings))
+    return found
+
+
+def _missing_tls_files(*paths: Path | None) -> list[str]:
+    return [
+        str(path)
+        for path in paths
+        if path is not None and not (path.is_file() and os.access(path, os.R_OK))
+    ]
+
+
+def _door_warnings(settings: Settings) -> list[str]:
+    """The submission and inbound listeners, and what the return path needs to work."""
+    found: list[str] = []
+    submission = settings.submission
+    if submission.listen or submission.implicit_tls_listen:
+        # A pair left unset is a load error already (SubmissionSettings); a file that is not
+        # there only shows when the listener loads it at start, and then it refuses to start.
+        missing = _missing_tls_files(submission.cert_file, submission.key_file)
+        if missing:
+            found.append(
+                f"[submission] cert_file / key_file: {', '.join(missing)} not found or not"
+                " readable: the submission listener (listen / implicit_tls_listen) will refuse"
+                " to start; point cert_file and key_file at a readable PEM chain and key"
+            )
+    if settings.api.public_url is None:
+        found.append(
+            "[api] public_url is not set: messages carry no one-click unsubscribe link"
+            " (RFC 8058 List-Unsubscribe needs a public https URL of this API); set it to the"
+            " URL the public reaches the API at"
+        )
+    if not settings.inbound.listen:
+        found.append(
+            "[inbound] listen is empty: bounces and complaints that come back by mail to"
+            ' pstbounces.<domain> are lost; set it (e.g. ["0.0.0.0:25"]) where the'
+            f" return-path MX ({settings.delivery.helo_name}) receives mail on port 25"
         )
     return found

@@ -11,10 +11,13 @@ address         simulated reply                           what follows
 delivered@      250 2.0.0                                 delivered
 bounced@        554 5.7.1 (a policy refusal)              bounced; not suppressed
 deferred@       451 4.3.0                                 deferred, retried, expires
-complained@     250 2.0.0, then a complaint               delivered + ``email.complained``
+complained@     250 2.0.0, then a complaint               delivered; complained (suppressed)
 suppressed@     550 5.1.1 (no such mailbox)               bounced; the address is suppressed
 anything else   550 5.1.1 (not a simulator address)       bounced; suppressed
 ==============  ========================================  =============================
+
+The complaint is applied when the delivery is recorded, as a received ARF complaint is
+(``email.complained``, suppression with reason ``complaint``: storage.reports_sql).
 
 Must not open sockets or resolve names (the point of the sandbox is that nothing leaves the
 machine), nor decide what a reply means: queue/ does, as for real replies.

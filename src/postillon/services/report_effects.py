@@ -21,7 +21,12 @@ from postillon.queue.bounce import classify_bounce
 from postillon.queue.status import RecipientStatus
 from postillon.reports import Action, DsnRecipient, Report, ReportKind
 from postillon.storage import suppression_list
-from postillon.storage.reports_sql import MessageRecipient, ReportEffect, ReturnPathMessage
+from postillon.storage.reports_sql import (
+    MessageRecipient,
+    ReportEffect,
+    ReturnPathMessage,
+    complaint_effect,
+)
 from postillon.webhooks.events import EventType
 
 # The ARF original's To header is read for at most this many addresses.
@@ -121,18 +126,11 @@ def effects_for(report: Report, message: ReturnPathMessage) -> list[ReportEffect
         addresses = [*report.complained_addresses, *_to_addresses(report.original.to)]
         target = _match(message, addresses, sole=True)
         if target is not None:
-            feedback = report.feedback_type or "other"
-            effects[target.id] = ReportEffect(
+            effects[target.id] = complaint_effect(
                 recipient_id=target.id,
                 address=target.address,
-                event_type=EventType.EMAIL_COMPLAINED.value,
-                payload={
-                    **_base(message, target),
-                    "feedback_type": feedback,
-                    "reporting_domain": report.reporting_mta,
-                },
-                suppress_reason=suppression_list.COMPLAINT,
-                suppress_detail=f"feedback-type {feedback}",
+                payload={**_base(message, target), "reporting_domain": report.reporting_mta},
+                feedback_type=report.feedback_type or "other",
             )
         return list(effects.values())
     if report.kind not in (ReportKind.BOUNCE, ReportKind.DELAY):

@@ -3,7 +3,8 @@
 Owns how a batch of decisions lands: every attempt is logged (even a late one for a recipient
 that is final already: it happened); a status moves only where queue.status allows, so a stale
 answer from a worker whose lease ran out cannot undo a delivery; each status change writes its
-``email.<status>`` event; a hard bounce that says the address is dead suppresses it.
+``email.<status>`` event; a hard bounce that says the address is dead suppresses it; the
+sandbox's complaint after delivery is applied as a received complaint is (storage.reports_sql).
 It must not decide outcomes (queue/ does) nor open its own transaction.
 """
 
@@ -25,11 +26,12 @@ from postillon.storage.records import (
     RecordResult,
     TlsRptSession,
 )
+from postillon.storage.reports_sql import apply_effect, complaint_effect
 from postillon.storage.schema import attempts, messages, recipients
 from postillon.storage.tlsrpt_sql import count_sessions
 
-# The event a recipient's complaint (feedback loop, or the sandbox's complained@) announces.
-COMPLAINED_EVENT = "email.complained"
+# The feedback type (RFC 5965 §7.3) of the sandbox's simulated complaint: a person's report.
+SANDBOX_FEEDBACK_TYPE = "abuse"
 # Recipient columns an outcome may change.
 _MUTABLE = (
     "status",
@@ -206,18 +208,21 @@ async def record_outcomes(
                 recipient_id=row.id,
             )
         )
-        if outcome.complained:
-            event_rows.append(
-                event_row(
-                    make_id=make_id,
-                    now=now,
-                    account_id=row.account_id,
-                    type=COMPLAINED_EVENT,
-                    payload=_payload(row, outcome, values["attempts"]),
-                    message_id=row.message_id,
+        if outcome.complained:  # the sandbox's complained@: what an ARF complaint does
+            complained = await apply_effect(
+                connection,
+                complaint_effect(
                     recipient_id=row.id,
-                )
+                    address=row.address,
+                    payload=_payload(row, outcome, values["attempts"]),
+                    feedback_type=SANDBOX_FEEDBACK_TYPE,
+                ),
+                account_id=row.account_id,
+                now=now,
+                make_id=make_id,
+                extra={},
             )
+            event_rows.extend(complained or [])
         if outcome.suppress and outcome.status is RecipientStatus.BOUNCED:
             await suppression_list.add(
                 connection,

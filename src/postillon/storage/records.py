@@ -175,7 +175,7 @@ class RecipientOutcome:
     # The sessions this attempt ran (hosts refused on TLS grounds, then the last), counted for
     # TLS reporting in the same commit; set on one recipient per job (sessions carry the job).
     tlsrpt: tuple[TlsRptSession, ...] = ()
-    complained: bool = False  # also announce a complaint (email.complained) after delivery
+    complained: bool = False  # a complaint after delivery: applied as a received one is
 
 
 @dataclass(frozen=True)

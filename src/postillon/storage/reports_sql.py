@@ -4,6 +4,8 @@ Owns the ``inbound_reports`` rows and applying a report's effects in the same tr
 the row: a late bounce moves a recipient only where queue.status allows it by report
 (DELIVERED -> BOUNCED; a second report of the same bounce changes nothing and announces
 nothing), suppressions are added with their reason, and each effect's event goes to the outbox.
+What a complaint does (:func:`complaint_effect`, :func:`apply_effect`) is defined once here, for
+ARF reports and for the sandbox's simulated complaint alike.
 Also the reads the inbound side needs (the message a return path names) and the reports of an
 account or a message, newest first. It must not read reports (reports/ does) nor decide what
 they mean (services/ does), nor open transactions of its own beyond :class:`Transactions`.
@@ -11,12 +13,13 @@ they mean (services/ does), nor open transactions of its own beyond :class:`Tran
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postillon.queue.status import RecipientStatus, can_transition_late
 from postillon.storage import suppression_list
@@ -71,6 +74,88 @@ class ReportEffect:
     reply_text: str | None = None
     suppress_reason: str | None = None
     suppress_detail: str | None = None
+
+
+# The event a complaint announces (webhooks.events.EventType.EMAIL_COMPLAINED).
+COMPLAINED_EVENT = "email.complained"
+
+
+def complaint_effect(
+    *, recipient_id: str, address: str, payload: Mapping[str, Any], feedback_type: str
+) -> ReportEffect:
+    """What a complaint does to the recipient it names, whether it came as an ARF report or
+    from the sandbox's complained@: ``email.complained`` and suppression with reason
+    ``complaint`` (no status change: the mail was delivered)."""
+    return ReportEffect(
+        recipient_id=recipient_id,
+        address=address,
+        event_type=COMPLAINED_EVENT,
+        payload={**payload, "feedback_type": feedback_type},
+        suppress_reason=suppression_list.COMPLAINT,
+        suppress_detail=f"feedback-type {feedback_type}",
+    )
+
+
+async def apply_effect(
+    connection: AsyncConnection,
+    effect: ReportEffect,
+    *,
+    account_id: str | None,
+    now: datetime,
+    make_id: Callable[[], str],
+    extra: Mapping[str, Any],
+) -> list[dict[str, Any]] | None:
+    """Apply one effect in the caller's transaction: the late status (where allowed), the
+    suppression; returns its outbox rows to insert (none without an account), or None when
+    the effect does not apply (recipient gone, status move refused)."""
+    row = (
+        await connection.execute(
+            sa.select(recipients.c.status, recipients.c.message_id).where(
+                recipients.c.id == effect.recipient_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    if effect.new_status is not None:
+        if not can_transition_late(RecipientStatus(row.status), effect.new_status):
+            return None
+        await connection.execute(
+            sa.update(recipients)
+            .where(recipients.c.id == effect.recipient_id)
+            .values(
+                status=effect.new_status.value,
+                bounce_class=effect.bounce_class,
+                last_reply_code=effect.reply_code,
+                last_enhanced_code=effect.enhanced_code,
+                last_reply_text=effect.reply_text,
+                next_attempt_at=None,
+                updated_at=now,
+            )
+        )
+    if account_id is None:
+        return []
+    if effect.suppress_reason is not None:
+        await suppression_list.add(
+            connection,
+            account_id=account_id,
+            address=effect.address,
+            reason=effect.suppress_reason,
+            source_message_id=row.message_id,
+            now=now,
+            detail=effect.suppress_detail,
+        )
+    return [
+        event_row(
+            make_id=make_id,
+            now=now,
+            account_id=account_id,
+            type=effect.event_type,
+            payload={**effect.payload, **extra},
+            message_id=row.message_id,
+            recipient_id=effect.recipient_id,
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -172,53 +257,17 @@ class SqlReports:
         async with self._tx.write() as connection:
             event_rows = []
             for effect in effects:
-                row = (
-                    await connection.execute(
-                        sa.select(recipients.c.status, recipients.c.message_id).where(
-                            recipients.c.id == effect.recipient_id
-                        )
-                    )
-                ).first()
-                if row is None:
+                event = await apply_effect(
+                    connection,
+                    effect,
+                    account_id=report.account_id,
+                    now=now,
+                    make_id=self._tx.new_id,
+                    extra={"report_id": report_id},
+                )
+                if event is None:
                     continue
-                if effect.new_status is not None:
-                    if not can_transition_late(RecipientStatus(row.status), effect.new_status):
-                        continue
-                    await connection.execute(
-                        sa.update(recipients)
-                        .where(recipients.c.id == effect.recipient_id)
-                        .values(
-                            status=effect.new_status.value,
-                            bounce_class=effect.bounce_class,
-                            last_reply_code=effect.reply_code,
-                            last_enhanced_code=effect.enhanced_code,
-                            last_reply_text=effect.reply_text,
-                            next_attempt_at=None,
-                            updated_at=now,
-                        )
-                    )
-                if effect.suppress_reason is not None and report.account_id is not None:
-                    await suppression_list.add(
-                        connection,
-                        account_id=report.account_id,
-                        address=effect.address,
-                        reason=effect.suppress_reason,
-                        source_message_id=row.message_id,
-                        now=now,
-                        detail=effect.suppress_detail,
-                    )
-                if report.account_id is not None:
-                    event_rows.append(
-                        event_row(
-                            make_id=self._tx.new_id,
-                            now=now,
-                            account_id=report.account_id,
-                            type=effect.event_type,
-                            payload={**effect.payload, "report_id": report_id},
-                            message_id=row.message_id,
-                            recipient_id=effect.recipient_id,
-                        )
-                    )
+                event_rows.extend(event)
                 applied.append(effect.recipient_id)
             values = {
                 "id": report_id,

@@ -121,6 +121,13 @@ async def test_each_simulator_address_gets_its_outcome_and_events(tmp_path: Path
                 "/v1/emails",
                 json={"from": "shop@shop.example", "to": f"suppressed@{SANDBOX}", "text": "2"},
             )
+            # The complaint is applied as a received ARF complaint is: suppressed, reason
+            # complaint, in the commit that recorded the delivery.
+            complained_again = await api.post(
+                "/v1/emails",
+                json={"from": "shop@shop.example", "to": f"complained@{SANDBOX}", "text": "2"},
+            )
+            suppressions = (await api.get("/v1/suppressions")).json()["data"]
         events = await announced(receiver, EXPECTED_EVENTS)
 
     # An unverified domain may send to the sandbox only.
@@ -145,5 +152,10 @@ async def test_each_simulator_address_gets_its_outcome_and_events(tmp_path: Path
     assert emails["bounced"]["recipients"][0]["bounce_class"] == "policy"
     assert emails["suppressed"]["recipients"][0]["bounce_class"] == "bad_mailbox"
     assert again.json()["status"] == "suppressed"
+    assert complained_again.json()["status"] == "suppressed"
+    reasons = {item["address"]: (item["reason"], item["detail"]) for item in suppressions}
+    assert reasons[f"complained@{SANDBOX}"] == ("complaint", "feedback-type abuse")
+    assert reasons[f"suppressed@{SANDBOX}"][0] == "bounce"
+    assert f"delivered@{SANDBOX}" not in reasons
     assert events >= EXPECTED_EVENTS, EXPECTED_EVENTS - events
     assert ("email.complained", f"delivered@{SANDBOX}") not in events

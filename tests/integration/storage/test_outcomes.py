@@ -124,6 +124,32 @@ async def test_hard_bounce_suppresses_and_a_later_enqueue_is_suppressed(
     assert await store.claim_due("w1", clock.now(), LEASE_S, 10) == []
 
 
+async def test_a_complaint_after_delivery_is_applied_as_a_received_one(
+    store: SqlStore, clock: FakeClock
+) -> None:
+    message_id, recipient_id = await _claim_one(store, clock, "Annoyed@example.test")
+    outcome = replace(delivered(recipient_id, clock.now()), complained=True)
+
+    await store.record_outcomes("w1", [outcome])
+
+    account = await store.ensure_account("acme")
+    [entry] = await store.list_suppressions(account.id, limit=10)
+    assert (entry.address, entry.reason, entry.detail, entry.source_message_id) == (
+        "annoyed@example.test",
+        "complaint",
+        "feedback-type abuse",
+        message_id,
+    )
+    view = await store.get_message(message_id)
+    assert view is not None
+    assert view.recipients[0].status is RecipientStatus.DELIVERED
+    events = await store.list_events(message_id=message_id)
+    assert [e.type for e in events] == ["email.queued", "email.delivered", "email.complained"]
+    assert events[-1].payload["feedback_type"] == "abuse"
+    later = await store.enqueue(message(account.id, "annoyed@example.test"))
+    assert later.recipients[0].status is RecipientStatus.SUPPRESSED
+
+
 async def test_a_bounce_that_does_not_suppress_leaves_the_list_alone(
     store: SqlStore, clock: FakeClock
 ) -> None:
