@@ -159,7 +159,9 @@ def write_config(work: Path, url: str, dns: TestDns) -> Path:
         f'[api]\nlisten = "{API_ADDRESS}:{API_PORT}"\nrate_per_s = 1000000.0\n'
         "rate_burst = 1000000\n"
         f'[dns]\nnameservers = ["{dns.nameserver}"]\n'
-        f'[delivery]\nhelo_name = "mta.{SENDER_DOMAIN}"\nsource_addresses = ["{API_ADDRESS}"]\n'
+        f'[delivery]\nhelo_name = "mta.{SENDER_DOMAIN}"\nbind_addresses = ["{API_ADDRESS}"]\n'
+        # The sink listens on loopback, which delivery refuses unless allowed.
+        'allow_private_destinations = ["127.0.0.0/8"]\n'
         "[mta_sts]\nenabled = false\n"
         f'[dkim]\nmaster_key_file = "{work / "dkim-master.key"}"\n'
     )

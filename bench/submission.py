@@ -123,7 +123,10 @@ async def run_postillon(messages: int, size: int, work: Path, dns: TestDns) -> d
         api=ApiSettings(rate_per_s=1e6, rate_burst=1_000_000),
         dns=DnsSettings(nameservers=(dns.nameserver,)),
         delivery=DeliverySettings(
-            helo_name="mta.bench.example", source_addresses=(SOURCE,), poll_interval_s=0.05
+            helo_name="mta.bench.example",
+            bind_addresses=(SOURCE,),
+            allow_private_destinations=("127.0.0.0/8",),  # the sink listens on loopback
+            poll_interval_s=0.05,
         ),
         mta_sts=MtaStsSettings(enabled=False),
         dkim=DkimSettings(master_key_file=work / "dkim-master.key"),
