@@ -3,8 +3,8 @@
     .venv/bin/python bench/e2e_delivery.py [--messages 5000] [--size 4096] [--no-postfix]
 
 postillon: each message is signed (RSA-2048, our signer) and enqueued by 20 concurrent
-submitters whose durable commits (SQLite WAL, synchronous=FULL) are grouped, as the API does
-before its 202; then a Node drains the queue
+submitters through the API's ingest path (grouped ingest on the single writer, durable commits
+in SQLite WAL, synchronous=FULL), as the API does before its 202; then a Node drains the queue
 through MX lookup (a real knot server serving the bench zone) to Postfix's smtp-sink on
 127.0.0.1:22525 over pooled, pipelined connections. Postfix: bench/peers/postfix_relay.sh
 with DRAIN=1 and DKIM=1 (smtp-source injects into a throwaway Postfix whose opendkim milter signs;
@@ -44,8 +44,9 @@ from postillon.config.settings import (
 )
 from postillon.dkim import DkimSigner, generate_rsa_key, sign_message
 from postillon.queue.status import RecipientStatus
-from postillon.storage.group_commit import GroupCommitEnqueuer
+from postillon.storage.idempotency_sql import SqlIngest
 from postillon.storage.records import NewMessage, NewRecipient
+from postillon.storage.transactions import Transactions
 
 SINK_PORT = 22525
 INGEST_SESSIONS = 20
@@ -88,25 +89,30 @@ async def run_postillon(messages: int, size: int, work: Path, dns: TestDns) -> d
     await node.migrate()
     account = await node.store.ensure_account("bench")
     signer = DkimSigner(DOMAIN, "bench", generate_rsa_key(), clock)
-    enqueuer = GroupCommitEnqueuer(node.store)
+    # The send service's ingest: concurrent requests are stored in groups, one commit each.
+    ingest = SqlIngest(Transactions(node.store.engines, clock))
+    sender = f"bounces@{DOMAIN}"
 
     async def submit(worker: int) -> None:
         # INGEST_SESSIONS concurrent submitters, as smtp-source's sessions are for Postfix.
         for i in range(worker, messages, INGEST_SESSIONS):
             body = sign_message(make_body(i, size), [signer])
-            await enqueuer.enqueue(
-                NewMessage(
-                    account_id=account.id,
-                    mail_from=f"bounces@{DOMAIN}",
-                    recipients=(NewRecipient(f"rcpt{i}@sink.example"),),
-                    body=body,
-                )
+            message = NewMessage(
+                account_id=account.id,
+                mail_from=sender,
+                recipients=(NewRecipient(f"rcpt{i}@sink.example"),),
+                body=body,
+            )
+            await ingest.enqueue(
+                (message,),
+                mail_from=lambda _index, _id: sender,
+                idempotency=None,
+                respond=lambda _results: {},
             )
 
     t0 = time.perf_counter()
     await asyncio.gather(*(submit(w) for w in range(INGEST_SESSIONS)))
     ingest_s = time.perf_counter() - t0
-    await enqueuer.close()
     stop = asyncio.Event()
     t1 = time.perf_counter()
     runner = asyncio.create_task(node.engine.run(stop))
@@ -186,7 +192,7 @@ def main() -> None:
     print(
         f"{datetime.now(UTC):%Y-%m-%d} postillon, {args.messages} msgs of {args.size} B, "
         f"DKIM rsa-2048 at ingest: ingest {ours['ingest']:.0f} msgs/s "
-        f"({INGEST_SESSIONS} submitters, group commit), "
+        f"({INGEST_SESSIONS} submitters, grouped ingest), "
         f"drain {ours['drain']:.0f} msgs/s, peak RSS {ours['rss']:.0f} MiB, "
         f"connections opened {ours['opened']:.0f}, reused {ours['reused']:.0f}"
     )

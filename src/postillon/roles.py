@@ -5,18 +5,13 @@ PostgreSQL database. ``api``: HTTP API, dashboard and SMTP submission (the edges
 no delivery engine, no webhook dispatcher. ``worker``: delivery engine and webhook dispatcher
 (the outbox is claimed under a lease, so one node sends each event); no listening socket.
 ``all`` (the default): both, the single-machine setup. Every role migrates at startup (under
-the migration lock). It must not start anything itself (app.py does).
+the migration lock). The CLI refuses unknown names (a click choice). It must not start
+anything itself (app.py does).
 """
 
 from __future__ import annotations
 
 import enum
-
-from postillon.errors import PermanentError
-
-
-class RoleError(PermanentError):
-    """An unknown role name."""
 
 
 class Role(enum.StrEnum):
@@ -35,12 +30,3 @@ class Role(enum.StrEnum):
     def runs_delivery(self) -> bool:
         """Whether this node runs the delivery engine and the webhook dispatcher."""
         return self in (Role.WORKER, Role.ALL)
-
-
-def parse_role(text: str) -> Role:
-    """The role named ``text`` (case-insensitive). Raises RoleError naming the choices."""
-    try:
-        return Role(text.strip().lower())
-    except ValueError:
-        choices = "|".join(role.value for role in Role)
-        raise RoleError(f"--role: unknown role {text!r} (choose {choices})") from None

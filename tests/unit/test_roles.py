@@ -1,33 +1,31 @@
-"""``--role``: names parse to roles, each role says what it runs, unknown names are refused."""
+"""``--role``: each role says what it runs; the CLI refuses unknown names, naming the choices."""
 
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
-from postillon.roles import Role, RoleError, parse_role
+from postillon.cli import cli
+from postillon.roles import Role
 
 
 @pytest.mark.parametrize(
-    ("text", "role", "api", "delivery"),
+    ("role", "api", "delivery"),
     [
-        pytest.param("api", Role.API, True, False, id="api"),
-        pytest.param("worker", Role.WORKER, False, True, id="worker"),
-        pytest.param("all", Role.ALL, True, True, id="all"),
-        pytest.param(" Worker ", Role.WORKER, False, True, id="case-and-space"),
+        pytest.param(Role.API, True, False, id="api"),
+        pytest.param(Role.WORKER, False, True, id="worker"),
+        pytest.param(Role.ALL, True, True, id="all"),
     ],
 )
-def test_roles_parse_and_say_what_they_run(
-    text: str, role: Role, api: bool, delivery: bool
-) -> None:
-    parsed = parse_role(text)
-
-    assert parsed is role
-    assert parsed.runs_api is api
-    assert parsed.runs_delivery is delivery
+def test_each_role_says_what_it_runs(role: Role, api: bool, delivery: bool) -> None:
+    assert role.runs_api is api
+    assert role.runs_delivery is delivery
 
 
-def test_an_unknown_role_is_a_permanent_error_naming_the_choices() -> None:
-    with pytest.raises(RoleError, match=r"'delivery'.*api\|worker\|all") as caught:
-        parse_role("delivery")
+def test_serve_refuses_an_unknown_role_naming_the_choices() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--role", "delivery"])
 
-    assert caught.value.is_transient is False
+    assert result.exit_code == 2
+    assert "'delivery'" in result.output
+    for role in Role:
+        assert role.value in result.output

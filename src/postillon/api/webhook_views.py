@@ -14,13 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag
 
+from postillon.events import EventType
 from postillon.storage.webhook_records import AttemptLogEntry
 from postillon.webhooks.endpoints import EndpointView, EndpointWithSecret
-from postillon.webhooks.events import EventType
 from postillon.webhooks.result import DeliveryResult
 from postillon.webhooks.urls import MAX_URL_CHARS
 
-# There are nine event types; a longer list can only repeat them. Bounds the work per request.
+# There are a dozen event types; a longer list can only repeat them. Bounds the work per request.
 MAX_EVENT_TYPES = 50
 # The webhook-id alphabet and length (signing.py): anything else was never one of our events.
 EVENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"

@@ -42,7 +42,6 @@ from postillon.dashboard.sign_in_limit import SignInLimiter
 from postillon.services.container import Services
 from postillon.services.rate_limit import RateLimiter
 from postillon.storage.protocol import Store
-from postillon.storage.transactions import Transactions
 from postillon.webhooks.service import WebhookService
 
 HERE = Path(__file__).parent
@@ -64,7 +63,6 @@ def create_dashboard(
     signs everyone out)."""
     settings = settings or DashboardSettings()
     secret = secret or settings.secret_octets() or secrets.token_bytes(SECRET_OCTETS)
-    transactions = Transactions(services.engines, clock)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=HERE / "templates")
     views.install_filters(templates.env)
@@ -74,7 +72,6 @@ def create_dashboard(
         signer=SessionSigner(secret),
         templates=templates,
         webhooks=webhooks,
-        transactions=transactions,
         clock=clock,
         settings=settings,
         limiter=SignInLimiter(settings.sign_in_attempts, settings.sign_in_window_s, clock),

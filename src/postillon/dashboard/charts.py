@@ -6,7 +6,7 @@ Owns the scale (a "nice" top value), the bars' geometry and the markup of one ch
 (so they stay legible at any width while the bars stretch), and the same numbers as a table in
 a ``<details>`` for screen readers and for exact values. Colours come from CSS classes
 ``chart-<series key>``; every text is escaped here.
-Pure (no I/O). Must not compute statistics (storage/stats_sql.py does) nor format dates.
+Pure (no I/O). Must not compute statistics (services/stats.py reads them) nor format dates.
 """
 
 from __future__ import annotations

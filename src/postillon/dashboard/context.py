@@ -26,7 +26,6 @@ from postillon.services.container import Services
 from postillon.services.rate_limit import RateLimit, RateLimiter
 from postillon.storage.protocol import Store
 from postillon.storage.records import Account
-from postillon.storage.transactions import Transactions
 from postillon.webhooks.service import WebhookService
 
 
@@ -60,7 +59,6 @@ class DashboardContext:
     signer: SessionSigner
     templates: Jinja2Templates
     webhooks: WebhookService
-    transactions: Transactions  # for the dashboard's own read models (stats, lists)
     clock: Clock
     settings: DashboardSettings
     limiter: SignInLimiter

@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse
 from postillon.dashboard.charts import render as render_chart
 from postillon.dashboard.context import Context, SignedIn, render
 from postillon.dashboard.overview_views import RANGES, charts, percent, pick_range, waited
-from postillon.storage.stats_sql import SqlStats
 
 router = APIRouter()
 
@@ -33,9 +32,7 @@ async def overview_page(
     """The account's overview over the range named by ``?range=`` (default: 24 hours)."""
     choice, notice = pick_range(range_)
     now = context.clock.now()
-    overview = await SqlStats(context.transactions).overview(
-        session.account.id, choice.window(now), now
-    )
+    overview = await context.services.stats.overview(session.account, choice.window(now), now)
     accepted, attempted = charts(overview, choice)
     return render(
         context,

@@ -1,7 +1,7 @@
 """What the overview page shows, from the statistics: the ranges people pick (24 hours by the
 hour, 7 and 30 days by the day), the two charts, shares as percentages and waiting times.
 
-Pure (no I/O, no clock: "now" is passed in). Must not query anything (storage/stats_sql.py
+Pure (no I/O, no clock: "now" is passed in). Must not query anything (services/stats.py
 counts) nor draw (charts.py does).
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from postillon.dashboard.charts import Series, StackedBars
-from postillon.storage.stats_sql import Overview, Window
+from postillon.services.stats import Overview, Window
 
 
 @dataclass(frozen=True)

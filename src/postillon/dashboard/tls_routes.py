@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse
 
 from postillon.dashboard.context import Context, SignedIn, render
 from postillon.dashboard.overview_views import RANGES, percent, pick_range
-from postillon.storage.tls_stats_sql import SqlTlsStats
 
 router = APIRouter()
 
@@ -29,10 +28,7 @@ async def tls_page(
     """The account's recipient domains and their transport security over the range."""
     choice, notice = pick_range(range_)
     now = context.clock.now()
-    window = choice.window(now)
-    domains = await SqlTlsStats(context.transactions).by_domain(
-        session.account.id, window.start, window.end
-    )
+    domains = await context.services.stats.tls_by_domain(session.account, choice.window(now))
     return render(
         context,
         request,

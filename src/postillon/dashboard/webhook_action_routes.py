@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 from postillon.dashboard.context import Context, SignedIn, check_csrf, not_found
 from postillon.dashboard.webhook_pages import back_to, endpoint_page, load_endpoint
 from postillon.dashboard.webhook_views import EVENT_ID, Problem, send_outcome
+from postillon.events import EventType
 from postillon.webhooks.endpoint_errors import EndpointNotFoundError, EventNotFoundError
-from postillon.webhooks.events import EventType
 
 router = APIRouter()
 Text = Annotated[str, Form()]

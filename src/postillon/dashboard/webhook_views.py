@@ -15,11 +15,11 @@ from datetime import datetime
 
 from postillon.dashboard.views import when
 from postillon.errors import PostillonError
+from postillon.events import EventType
 from postillon.storage.webhook_records import AttemptLogEntry
 from postillon.webhooks.endpoint_errors import UnresolvableHostError
 from postillon.webhooks.endpoints import EndpointView
 from postillon.webhooks.errors import InvalidFilterError, UnsafeTargetError
-from postillon.webhooks.events import EventType
 from postillon.webhooks.filters import ALL_EVENTS, EventFilter
 from postillon.webhooks.result import DeliveryResult
 

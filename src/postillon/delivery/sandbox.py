@@ -73,9 +73,9 @@ def simulated_reply(address: str) -> SimulatedReply:
     return SIMULATED.get(local, _UNKNOWN)
 
 
-def is_sandbox_address(address: str, domain: str) -> bool:
-    """True when ``address`` is at the simulator ``domain``."""
-    return address.rpartition("@")[2].rstrip(".").lower() == domain
+def is_sandbox_domain(domain: str, sandbox: str) -> bool:
+    """True when ``domain`` is the simulator domain ``sandbox`` (any case, trailing dot or not)."""
+    return domain.rstrip(".").lower() == sandbox
 
 
 class SandboxRouting:
@@ -88,7 +88,7 @@ class SandboxRouting:
 
     async def run(self, job: DeliveryJob) -> list[RecipientFacts]:
         """Simulated facts for the simulator domain; the real attempt for the rest."""
-        if job.domain.rstrip(".").lower() != self.domain:
+        if not is_sandbox_domain(job.domain, self.domain):
             return await self._real.run(job)
         return simulate(job.recipients, self.domain)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from postillon.events import EventType
+
 
 class RecipientStatus(StrEnum):
     """Where one recipient of one message stands."""
@@ -20,7 +22,7 @@ class RecipientStatus(StrEnum):
     BOUNCED = "bounced"  # permanently refused (5xx, NXDOMAIN, null MX ...)
     EXPIRED = "expired"  # deferred until the maximum queue lifetime ran out
     SUPPRESSED = "suppressed"  # on the account's suppression list: never attempted
-    FAILED = "failed"  # could not be attempted at all (broken data, account gone)
+    FAILED = "failed"  # reserved: a recipient that could not be attempted; nothing records it
     CANCELLED = "cancelled"  # the sender cancelled it while it waited: never sent, kept for history
 
     @property
@@ -42,7 +44,6 @@ _FINAL = frozenset(
         RecipientStatus.BOUNCED,
         RecipientStatus.EXPIRED,
         RecipientStatus.SUPPRESSED,
-        RecipientStatus.FAILED,
         RecipientStatus.CANCELLED,
     }
 )
@@ -56,6 +57,9 @@ TRANSITIONS: dict[RecipientStatus, frozenset[RecipientStatus]] = {
     RecipientStatus.QUEUED: frozenset({RecipientStatus.DEFERRED, *_FINAL}),
     RecipientStatus.DEFERRED: frozenset({RecipientStatus.DEFERRED, *_FINAL}),
     **{status: frozenset() for status in _FINAL},
+    # Kept for the API's and the CLI's status filters, but no code path records it, so no
+    # move leads there (and it has no event).
+    RecipientStatus.FAILED: frozenset(),
 }
 
 # The status a new recipient can start in: suppressed ones are recorded at enqueue, never sent.
@@ -81,6 +85,20 @@ def can_transition_late(current: RecipientStatus, new: RecipientStatus) -> bool:
     return new in LATE_TRANSITIONS.get(current, frozenset()) or can_transition(current, new)
 
 
-def event_type_for(status: RecipientStatus) -> str:
-    """The outbox event type announcing that a recipient reached ``status`` (``email.<status>``)."""
-    return f"email.{status.value}"
+# The event announcing that a recipient reached a status: one for every status a recipient
+# can start in or move to (tests hold the table to the transitions).
+STATUS_EVENTS: dict[RecipientStatus, EventType] = {
+    RecipientStatus.QUEUED: EventType.EMAIL_QUEUED,
+    RecipientStatus.DEFERRED: EventType.EMAIL_DEFERRED,
+    RecipientStatus.DELIVERED: EventType.EMAIL_DELIVERED,
+    RecipientStatus.BOUNCED: EventType.EMAIL_BOUNCED,
+    RecipientStatus.EXPIRED: EventType.EMAIL_EXPIRED,
+    RecipientStatus.SUPPRESSED: EventType.EMAIL_SUPPRESSED,
+    RecipientStatus.CANCELLED: EventType.EMAIL_CANCELLED,
+}
+
+
+def event_type_for(status: RecipientStatus) -> EventType:
+    """The outbox event type announcing that a recipient reached ``status`` (``email.<status>``).
+    Raises KeyError for a status no recipient can reach (``failed``)."""
+    return STATUS_EVENTS[status]

@@ -30,12 +30,6 @@ STATUS_TYPES = frozenset(
 _BY_STATUS_CLASS = {"5": Action.FAILED, "4": Action.DELAYED, "2": Action.DELIVERED}
 
 
-def is_dsn(message: Message) -> bool:
-    """True when the message is a multipart/report of type delivery-status (RFC 3462 §1) or
-    holds a delivery-status part anywhere (some MTAs get the outer type wrong)."""
-    return status_part(message) is not None
-
-
 def status_part(message: Message) -> Message | None:
     """The first delivery-status part, or None."""
     for part in mime.walk(message):

@@ -3,8 +3,8 @@
 ``Services.build(settings, store, resolver, clock)`` opens the tenant tables on the configured
 database (sharing the Store's engines), loads or creates the DKIM master key, and
 wires :class:`ApiKeyService`, :class:`DomainService`, :class:`SendService`,
-:class:`SuppressionService`, :class:`DashboardUserService`, :class:`ReturnPathService`
-and :class:`UnsubscribeService`.
+:class:`SuppressionService`, :class:`DashboardUserService`, :class:`ReturnPathService`,
+:class:`UnsubscribeService` and :class:`StatsService`.
 It must not start tasks (the composition root schedules :meth:`DomainService.recheck_due`).
 """
 
@@ -24,6 +24,7 @@ from postillon.services.keys import ApiKeyService
 from postillon.services.return_path import ReturnPathService
 from postillon.services.sending import SendService
 from postillon.services.signers import SignerCache
+from postillon.services.stats import StatsService
 from postillon.services.suppressions import SuppressionService
 from postillon.services.unsubscribe import UnsubscribeService
 from postillon.services.unsubscribe_token import UnsubscribeTokens
@@ -35,7 +36,9 @@ from postillon.storage.domains_sql import SqlDomains
 from postillon.storage.idempotency_sql import SqlIngest
 from postillon.storage.protocol import Store
 from postillon.storage.reports_sql import SqlReports
+from postillon.storage.stats_sql import SqlStats
 from postillon.storage.suppressions_sql import SqlSuppressions
+from postillon.storage.tls_stats_sql import SqlTlsStats
 from postillon.storage.transactions import Transactions
 from postillon.storage.unsubscribes_sql import SqlUnsubscribes
 
@@ -62,6 +65,7 @@ class Services:
     engines: Engines
     return_path: ReturnPathService
     unsubscribe: UnsubscribeService
+    stats: StatsService
     owns_engines: bool = True
 
     @classmethod
@@ -120,6 +124,7 @@ class Services:
             engines=engines,
             return_path=ReturnPathService(SqlReports(transactions), tag_key, unsubscribe),
             unsubscribe=unsubscribe,
+            stats=StatsService(SqlStats(transactions), SqlTlsStats(transactions)),
             owns_engines=engines is not shared,
         )
 

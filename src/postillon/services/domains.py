@@ -40,6 +40,7 @@ from postillon.domains import (
     verify_domain,
 )
 from postillon.domains.records import RecordKind
+from postillon.events import EventType
 from postillon.services.domain_views import (
     DomainStatus,
     DomainView,
@@ -333,11 +334,11 @@ def _only_dns_errors(
 
 def _domain_event(
     name: str, before: str, after: DomainStatus, checks: Sequence[RecordCheck]
-) -> tuple[str, dict[str, Any]] | None:
+) -> tuple[EventType, dict[str, Any]] | None:
     """``domain.verified`` when a domain becomes verified; ``domain.dns_failed`` each time a
     check leaves it failed (with what is wrong, record by record); None otherwise."""
     if after is DomainStatus.VERIFIED and before != DomainStatus.VERIFIED.value:
-        return "domain.verified", {"domain": name, "status": after.value}
+        return EventType.DOMAIN_VERIFIED, {"domain": name, "status": after.value}
     if after is DomainStatus.FAILED:
         problems = [
             {
@@ -349,5 +350,9 @@ def _domain_event(
             for c in checks
             if c.status is not CheckStatus.VERIFIED
         ]
-        return "domain.dns_failed", {"domain": name, "status": after.value, "records": problems}
+        return EventType.DOMAIN_DNS_FAILED, {
+            "domain": name,
+            "status": after.value,
+            "records": problems,
+        }
     return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from postillon.events import EventType
 from postillon.queue.bounce import classify_bounce
 from postillon.queue.status import RecipientStatus
 from postillon.reports import Action, DsnRecipient, Report, ReportKind
@@ -27,7 +28,6 @@ from postillon.storage.reports_sql import (
     ReturnPathMessage,
     complaint_effect,
 )
-from postillon.webhooks.events import EventType
 
 # The ARF original's To header is read for at most this many addresses.
 MAX_TO_ADDRESSES = 50
@@ -76,7 +76,7 @@ def _bounce(
     return ReportEffect(
         recipient_id=target.id,
         address=target.address,
-        event_type=EventType.EMAIL_BOUNCED.value,
+        event_type=EventType.EMAIL_BOUNCED,
         payload=payload,
         new_status=RecipientStatus.BOUNCED,
         bounce_class=bounce_class.value,
@@ -101,7 +101,7 @@ def _delay(
     return ReportEffect(
         recipient_id=target.id,
         address=target.address,
-        event_type=EventType.EMAIL_DELAYED.value,
+        event_type=EventType.EMAIL_DELAYED,
         payload=payload,
     )
 

@@ -1,11 +1,12 @@
 """Wake-ups for idle nodes: PostgreSQL LISTEN/NOTIFY on the queue channel.
 
 Owns the channel name, the NOTIFY an enqueue sends inside its transaction (PostgreSQL delivers
-it at commit, never for a rolled-back one), and the listener an idle node awaits: one dedicated
-psycopg connection in autocommit that LISTENs and turns each notification into a wake-up. A lost
-connection is reopened after a pause and counted as a wake-up (a notification may have been
-missed; the node then polls once). On SQLite there is one node and nothing to listen to: the
-null listener only waits out its timeout (the node wakes itself after its own enqueues).
+it at commit, never for a rolled-back one), and the listener that wakes an idle node: one dedicated
+psycopg connection in autocommit that LISTENs and calls ``on_notify`` (the engine's ``wake``)
+for each notification. A lost connection is reopened after a pause and counted as a wake-up (a
+notification may have been missed; the node then polls once). On SQLite there is one node and
+nothing to listen to: the null listener does nothing (the node wakes itself after its own
+enqueues, through the store's ``due`` signal).
 A notification is a hint, never a promise: nodes still poll at ``poll_interval_s``.
 It must not read or write the queue.
 """
@@ -46,14 +47,10 @@ def libpq_url(url: str) -> str:
 
 
 class WorkListener(Protocol):
-    """What an idle node awaits."""
+    """What wakes an idle node when another node queues mail."""
 
     async def start(self) -> None:
         """Begin listening (idempotent)."""
-        ...
-
-    async def wait_for_work(self, timeout_s: float) -> bool:
-        """Wait until mail is queued (True) or ``timeout_s`` passes (False)."""
         ...
 
     async def close(self) -> None:
@@ -67,25 +64,17 @@ class NullListener:
     async def start(self) -> None:
         return None
 
-    async def wait_for_work(self, timeout_s: float) -> bool:
-        await asyncio.sleep(timeout_s)
-        return False
-
     async def close(self) -> None:
         return None
 
 
 class QueueListener:
-    """LISTEN on :data:`QUEUE_CHANNEL` over a dedicated connection.
+    """LISTEN on :data:`QUEUE_CHANNEL` over a dedicated connection; ``on_notify`` (e.g.
+    ``engine.wake``) is called for every wake-up."""
 
-    ``on_notify`` (e.g. ``engine.wake``) is called for every wake-up, besides waking
-    :meth:`wait_for_work`.
-    """
-
-    def __init__(self, url: str, on_notify: Callable[[], None] | None = None) -> None:
+    def __init__(self, url: str, on_notify: Callable[[], None]) -> None:
         self._conninfo = libpq_url(url)
         self._on_notify = on_notify
-        self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self.notifications = 0
@@ -96,14 +85,6 @@ class QueueListener:
             self._task = asyncio.create_task(self._run(), name="queue-listener")
             await self._listening.wait()
 
-    async def wait_for_work(self, timeout_s: float) -> bool:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout_s):
-                await self._event.wait()
-        woken = self._event.is_set()
-        self._event.clear()
-        return woken
-
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -113,9 +94,7 @@ class QueueListener:
 
     def _wake(self) -> None:
         self.notifications += 1
-        self._event.set()
-        if self._on_notify is not None:
-            self._on_notify()
+        self._on_notify()
 
     async def _run(self) -> None:
         while True:
@@ -134,7 +113,7 @@ class QueueListener:
             await asyncio.sleep(RECONNECT_PAUSE_S)
 
 
-def create_listener(url: str, on_notify: Callable[[], None] | None = None) -> WorkListener:
+def create_listener(url: str, on_notify: Callable[[], None]) -> WorkListener:
     """The listener for ``[storage] url``: LISTEN/NOTIFY on PostgreSQL, a null one on SQLite."""
     if make_url(url).get_backend_name() == "postgresql":
         return QueueListener(url, on_notify)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from postillon.events import EventType
 from postillon.storage.records import OutboxEvent
 from postillon.storage.schema import events, messages
 
@@ -28,7 +29,7 @@ def event_row(
     make_id: Callable[[], str],
     now: datetime,
     account_id: str,
-    type: str,
+    type: EventType,
     payload: Mapping[str, Any],
     message_id: str | None = None,
     recipient_id: str | None = None,
@@ -39,7 +40,7 @@ def event_row(
         "account_id": account_id,
         "message_id": message_id,
         "recipient_id": recipient_id,
-        "type": type,
+        "type": type.value,
         "payload": dict(payload),
         "created_at": now,
         "dispatched_at": None,

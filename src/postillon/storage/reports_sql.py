@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from postillon.events import EventType
 from postillon.queue.status import RecipientStatus, can_transition_late
 from postillon.storage import suppression_list
 from postillon.storage.outbox import event_row, insert_events
@@ -65,7 +66,7 @@ class ReportEffect:
 
     recipient_id: str
     address: str
-    event_type: str
+    event_type: EventType
     payload: Mapping[str, Any]
     new_status: RecipientStatus | None = None
     bounce_class: str | None = None
@@ -74,10 +75,6 @@ class ReportEffect:
     reply_text: str | None = None
     suppress_reason: str | None = None
     suppress_detail: str | None = None
-
-
-# The event a complaint announces (webhooks.events.EventType.EMAIL_COMPLAINED).
-COMPLAINED_EVENT = "email.complained"
 
 
 def complaint_effect(
@@ -89,7 +86,7 @@ def complaint_effect(
     return ReportEffect(
         recipient_id=recipient_id,
         address=address,
-        event_type=COMPLAINED_EVENT,
+        event_type=EventType.EMAIL_COMPLAINED,
         payload={**payload, "feedback_type": feedback_type},
         suppress_reason=suppression_list.COMPLAINT,
         suppress_detail=f"feedback-type {feedback_type}",

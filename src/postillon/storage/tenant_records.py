@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from postillon.events import EventType
+
 
 @dataclass(frozen=True)
 class ApiKeyRecord:
@@ -88,4 +90,4 @@ class CheckUpdate:
     activate_key_ids: tuple[str, ...] = ()
     # An outbox event for the account, written in the same commit (domain.verified when the
     # domain becomes verified, domain.dns_failed when a check fails): (type, payload).
-    event: tuple[str, Mapping[str, Any]] | None = None
+    event: tuple[EventType, Mapping[str, Any]] | None = None

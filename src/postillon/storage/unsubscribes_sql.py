@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from postillon.events import EventType
 from postillon.storage import suppression_list
 from postillon.storage.outbox import event_row, insert_events
 from postillon.storage.schema import messages
 from postillon.storage.transactions import Transactions
-
-EVENT_TYPE = "email.unsubscribed"
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class SqlUnsubscribes:
                     make_id=self._tx.new_id,
                     now=now,
                     account_id=account_id,
-                    type=EVENT_TYPE,
+                    type=EventType.EMAIL_UNSUBSCRIBED,
                     payload=payload,
                     message_id=message_id,
                 )

@@ -35,13 +35,14 @@ from typing import Any
 import structlog
 
 from postillon.clock import Clock
+from postillon.events import EventType
 from postillon.storage.protocol import Store
 from postillon.storage.webhook_deliveries_sql import SqlWebhookDeliveries
 from postillon.storage.webhook_records import ClaimedDelivery, DeliveryAttempt, DeliveryState
 from postillon.webhooks.attempt import attempt_delivery
 from postillon.webhooks.endpoints import endpoint_of, health_of, wants
 from postillon.webhooks.errors import WebhookError
-from postillon.webhooks.events import EventType, WebhookEvent
+from postillon.webhooks.events import WebhookEvent
 from postillon.webhooks.retry import RetryPolicy, Verdict
 from postillon.webhooks.secret_box import SecretBox
 from postillon.webhooks.sender import REQUEST_TIMEOUT_S, WebhookSender

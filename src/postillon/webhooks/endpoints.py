@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from postillon.events import EventType
 from postillon.storage.webhook_records import EndpointRecord
 from postillon.webhooks.attempt import Endpoint
 from postillon.webhooks.errors import InvalidFilterError
-from postillon.webhooks.events import EventType
 from postillon.webhooks.filters import EventFilter
 from postillon.webhooks.retry import EndpointHealth
 from postillon.webhooks.secret import SecretRing

@@ -1,4 +1,5 @@
-"""Webhook events: the types, the event record, and the JSON body a receiver gets.
+"""Webhook events: the event record and the JSON body a receiver gets (the types are
+:class:`postillon.events.EventType`).
 
 Owns the payload shape of the Standard Webhooks spec ("Payload structure"):
 ``{"type": "email.delivered", "timestamp": "2026-01-01T00:00:00.000000Z", "data": {...}}``, where
@@ -10,7 +11,6 @@ It must not decide what goes into ``data`` (the writer of the outbox does), sign
 from __future__ import annotations
 
 import base64
-import enum
 import json
 import secrets as _system_secrets
 from collections.abc import Mapping
@@ -19,32 +19,13 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from postillon.events import EventType
 from postillon.webhooks.secret import RandomBytes
 from postillon.webhooks.signing import is_valid_msg_id
 
 EVENT_ID_PREFIX = "msg_"
 # 128 random bits: collision-free for any volume we will ever send.
 EVENT_ID_RANDOM_BYTES = 16
-
-
-class EventType(enum.StrEnum):
-    """Every event a customer can subscribe to (hierarchical, full-stop delimited, per the spec)."""
-
-    EMAIL_QUEUED = "email.queued"
-    EMAIL_DELIVERED = "email.delivered"
-    EMAIL_DEFERRED = "email.deferred"
-    EMAIL_BOUNCED = "email.bounced"
-    EMAIL_EXPIRED = "email.expired"
-    EMAIL_SUPPRESSED = "email.suppressed"
-    EMAIL_FAILED = "email.failed"
-    EMAIL_CANCELLED = "email.cancelled"
-    # Reported by mail after delivery (the return path): a delayed DSN, an ARF complaint; and
-    # a recipient's one-click unsubscribe (RFC 8058).
-    EMAIL_DELAYED = "email.delayed"
-    EMAIL_COMPLAINED = "email.complained"
-    EMAIL_UNSUBSCRIBED = "email.unsubscribed"
-    DOMAIN_VERIFIED = "domain.verified"
-    DOMAIN_DNS_FAILED = "domain.dns_failed"
 
 
 def new_event_id(random_bytes: RandomBytes = _system_secrets.token_bytes) -> str:

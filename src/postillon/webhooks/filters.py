@@ -2,8 +2,9 @@
 
 Owns the filter an endpoint is registered with: ``"*"`` (every type, including types added
 later) or a list of event type names, parsed strictly (an unknown name is an error naming it,
-so a typo never silently subscribes to nothing). The spec ("Event types") recommends filtering
-on the producing side. It must not know about endpoints' storage.
+so a typo never silently subscribes to nothing); a retired name in a stored filter is skipped
+(it matches no event; the endpoint keeps its other types). The spec ("Event types") recommends
+filtering on the producing side. It must not know about endpoints' storage.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from postillon.events import RETIRED_EVENT_TYPES, EventType
 from postillon.webhooks.errors import InvalidFilterError
-from postillon.webhooks.events import EventType
 
 ALL_EVENTS = "*"
 
@@ -48,6 +49,8 @@ class EventFilter:
             raise InvalidFilterError("an event filter lists at least one type, or is '*'")
         types: set[EventType] = set()
         for name in names:
+            if name in RETIRED_EVENT_TYPES:
+                continue
             try:
                 types.add(EventType(name))
             except ValueError:

@@ -19,6 +19,7 @@ from typing import Any
 
 from postillon.clock import Clock
 from postillon.errors import PostillonError
+from postillon.events import EventType
 from postillon.storage.webhook_deliveries_sql import SqlWebhookDeliveries
 from postillon.storage.webhook_records import (
     AttemptLogEntry,
@@ -36,7 +37,7 @@ from postillon.webhooks.endpoint_errors import (
     UnresolvableHostError,
 )
 from postillon.webhooks.endpoints import EndpointView, EndpointWithSecret, endpoint_of, view_of
-from postillon.webhooks.events import EventType, WebhookEvent, new_event_id
+from postillon.webhooks.events import WebhookEvent, new_event_id
 from postillon.webhooks.filters import ALL_EVENTS, EventFilter
 from postillon.webhooks.guard import AddressResolver, TargetGuard
 from postillon.webhooks.result import DeliveryResult

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from postillon.webhooks.events import EventType
+from postillon.events import EventType
 from tests.e2e.dashboard.browsing import shots, sign_in, signed_client
 from tests.e2e.dashboard.webhooks_support import SILENT_ADDRESS, Hooked, open_hooked
 from tests.support.dns_server import TestDns

@@ -179,54 +179,68 @@ async def test_commits_are_synchronous(nodes: list[SqlStore]) -> None:
     assert value == "on"
 
 
-async def _wait_for(listener: QueueListener, count: int) -> None:
-    async with asyncio.timeout(BOUND_S):
-        while listener.notifications < count:
-            await listener.wait_for_work(1.0)
+class _Wakeups:
+    """Counts ``on_notify`` calls and lets a test await the n-th."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._arrived = asyncio.Event()
+
+    def __call__(self) -> None:
+        self.count += 1
+        self._arrived.set()
+
+    async def reach(self, count: int) -> None:
+        async with asyncio.timeout(BOUND_S):
+            while True:
+                self._arrived.clear()
+                if self.count >= count:
+                    return
+                await self._arrived.wait()
 
 
 async def test_enqueue_wakes_a_listener_at_commit_only(nodes: list[SqlStore], pg_url: str) -> None:
-    woken: list[int] = []
-    listener = QueueListener(pg_url, on_notify=lambda: woken.append(1))
+    woken = _Wakeups()
+    listener = QueueListener(pg_url, on_notify=woken)
     await listener.start()
     try:
         account = await nodes[0].ensure_account("acme")
         with pytest.raises(StorageError):  # rolled back: no notification
             await nodes[0].enqueue(message("no-such-account", "a@x.test"))
         await nodes[1].enqueue(message(account.id, "a@x.test"))
-        await _wait_for(listener, 1)
+        await woken.reach(1)
         # Notifications arrive in commit order: had the rollback notified, this one is third.
         await nodes[2].enqueue(message(account.id, "b@x.test"))
-        await _wait_for(listener, 2)
+        await woken.reach(2)
     finally:
         await listener.close()
 
     assert listener.notifications == 2
-    assert woken == [1, 1]
+    assert woken.count == 2
 
 
-async def test_wait_for_work_returns_true_when_mail_is_queued(
+async def test_postgres_gets_a_listener_that_wakes_the_node_when_mail_is_queued(
     nodes: list[SqlStore], pg_url: str
 ) -> None:
-    listener = create_listener(pg_url)
+    woken = asyncio.Event()
+    listener = create_listener(pg_url, on_notify=woken.set)
     assert isinstance(listener, QueueListener)
     await listener.start()
     try:
         account = await nodes[0].ensure_account("acme")
-        waiting = asyncio.create_task(listener.wait_for_work(BOUND_S))
         await nodes[1].enqueue(message(account.id, "a@x.test"))
-        assert await waiting is True
+        async with asyncio.timeout(BOUND_S):
+            await woken.wait()
     finally:
         await listener.close()
 
 
 async def test_sqlite_gets_the_null_listener_and_local_slots(tmp_path: object) -> None:
     url = f"sqlite:///{tmp_path}/q.db"
-    listener = create_listener(url)
+    listener = create_listener(url, on_notify=lambda: None)
     slots = create_slots(url)
 
     assert isinstance(listener, NullListener)
-    assert await listener.wait_for_work(0) is False
     assert isinstance(slots, LocalSlots)
     assert await slots.try_acquire("x.test", 1) == Slot("x.test", 0)
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from postillon.clock import FakeClock
+from postillon.events import EventType
 from postillon.storage.sql_store import SqlStore
-from postillon.webhooks.events import EventType, WebhookEvent
+from postillon.webhooks.events import WebhookEvent
 from tests.integration.storage.pg import PgDatabase
 from tests.integration.webhooks.harness import Hooks, build_hooks
 

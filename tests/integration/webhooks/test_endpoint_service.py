@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from standardwebhooks import Webhook
 
 from postillon.clock import FakeClock
+from postillon.events import EventType
 from postillon.storage.records import NewMessage, NewRecipient
 from postillon.storage.schema import webhook_endpoints
 from postillon.webhooks.endpoint_errors import (
@@ -23,7 +24,6 @@ from postillon.webhooks.endpoint_errors import (
     TooManyEndpointsError,
 )
 from postillon.webhooks.errors import InvalidFilterError, UnsafeTargetError
-from postillon.webhooks.events import EventType
 from postillon.webhooks.filters import EventFilter
 from postillon.webhooks.secret import parse_secret
 from postillon.webhooks.service import MAX_ENDPOINTS_PER_ACCOUNT

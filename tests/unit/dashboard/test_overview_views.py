@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from postillon.dashboard.overview_views import RANGES, charts, percent, pick_range, waited
-from postillon.storage.stats_sql import Counts, Overview, QueueNow
+from postillon.services.stats import Counts, Overview, QueueNow
 
 NOW = datetime(2026, 11, 29, 4, 17, tzinfo=UTC)
 

@@ -25,11 +25,11 @@ from postillon.dashboard.webhook_views import (
     send_outcome,
 )
 from postillon.errors import PostillonError
+from postillon.events import EventType
 from postillon.storage.webhook_records import AttemptLogEntry
 from postillon.webhooks.endpoint_errors import EndpointNotFoundError, UnresolvableHostError
 from postillon.webhooks.endpoints import EndpointView
 from postillon.webhooks.errors import InvalidFilterError, UnsafeTargetError
-from postillon.webhooks.events import EventType
 from postillon.webhooks.filters import EventFilter
 from postillon.webhooks.result import DeliveryResult, FailureKind
 

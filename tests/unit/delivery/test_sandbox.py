@@ -8,7 +8,7 @@ import pytest
 
 from postillon.config.settings import RetrySettings
 from postillon.delivery.job import DeliveryJob, FactKind, JobRecipient, RecipientFacts
-from postillon.delivery.sandbox import SANDBOX_HOST, SandboxRouting, is_sandbox_address
+from postillon.delivery.sandbox import SANDBOX_HOST, SandboxRouting, is_sandbox_domain
 from postillon.delivery.verdicts import decide
 from postillon.queue.bounce import BounceClass
 from postillon.queue.status import RecipientStatus
@@ -102,6 +102,6 @@ async def test_other_domains_go_to_the_real_attempt() -> None:
     assert [j.domain for j in real.jobs] == ["example.net"]
 
 
-def test_sandbox_addresses_are_recognised_by_domain_only() -> None:
-    assert is_sandbox_address("anyone@Simulator.Postillon.Invalid.", SANDBOX)
-    assert not is_sandbox_address("delivered@simulator.postillon.invalid.example", SANDBOX)
+def test_the_sandbox_domain_is_recognised_in_any_case_with_or_without_its_dot() -> None:
+    assert is_sandbox_domain("Simulator.Postillon.Invalid.", SANDBOX)
+    assert not is_sandbox_domain("simulator.postillon.invalid.example", SANDBOX)

@@ -1,21 +1,27 @@
-"""The status model: final statuses have no way out; active ones reach every final one (a
-waiting recipient can be cancelled); every status has its webhook event type."""
+"""The status model: final statuses have no way out; active ones reach every final one but
+``failed`` (nothing records it; a waiting recipient can be cancelled); every status a recipient
+can reach has its webhook event type."""
 
 from __future__ import annotations
 
 import pytest
 
+from postillon.events import EventType
 from postillon.queue.status import (
     ACTIVE_STATUSES,
     INITIAL_STATUSES,
+    LATE_TRANSITIONS,
+    STATUS_EVENTS,
+    TRANSITIONS,
     RecipientStatus,
     can_transition,
     event_type_for,
 )
-from postillon.webhooks.events import EventType
 from postillon.webhooks.filters import EventFilter
 
 FINAL = [status for status in RecipientStatus if status.is_final]
+# What a recipient can move to: everything final but ``failed``, which nothing records.
+REACHABLE_FINAL = [status for status in FINAL if status is not RecipientStatus.FAILED]
 
 
 @pytest.mark.parametrize("final", FINAL, ids=str)
@@ -25,7 +31,7 @@ def test_a_final_status_never_changes(final: RecipientStatus, target: RecipientS
 
 
 @pytest.mark.parametrize("active", sorted(ACTIVE_STATUSES), ids=str)
-@pytest.mark.parametrize("target", [RecipientStatus.DEFERRED, *FINAL], ids=str)
+@pytest.mark.parametrize("target", [RecipientStatus.DEFERRED, *REACHABLE_FINAL], ids=str)
 def test_an_active_status_can_defer_or_finish(
     active: RecipientStatus, target: RecipientStatus
 ) -> None:
@@ -67,9 +73,22 @@ def test_a_finished_recipient_cannot_be_cancelled(final: RecipientStatus) -> Non
     assert not can_transition(final, RecipientStatus.CANCELLED)
 
 
-def test_every_status_event_is_a_webhook_event_type() -> None:
-    names = {event_type_for(status) for status in RecipientStatus}
-    assert names <= {t.value for t in EventType}
+def test_no_move_leads_to_failed() -> None:
+    assert not any(can_transition(status, RecipientStatus.FAILED) for status in RecipientStatus)
+    with pytest.raises(KeyError):
+        event_type_for(RecipientStatus.FAILED)
+
+
+def test_every_status_storage_can_record_has_a_webhook_event_type() -> None:
+    # Storage writes event_type_for(status) for a new recipient (INITIAL_STATUSES), an outcome
+    # or a cancel (TRANSITIONS) and a late report (LATE_TRANSITIONS).
+    reachable = set(INITIAL_STATUSES)
+    for table in (TRANSITIONS, LATE_TRANSITIONS):
+        for targets in table.values():
+            reachable |= targets
+    assert reachable == set(STATUS_EVENTS)
+    names = {event_type_for(status) for status in reachable}
+    assert all(isinstance(name, EventType) for name in names)
     # ... so an endpoint can subscribe to each (email.cancelled included).
     assert EventFilter.parse(sorted(names)).matches(EventType.EMAIL_CANCELLED)
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from postillon.events import EventType
 from postillon.webhooks.errors import InvalidFilterError
-from postillon.webhooks.events import EventType, WebhookEvent, new_event_id
+from postillon.webhooks.events import WebhookEvent, new_event_id
 from postillon.webhooks.filters import EventFilter
 from postillon.webhooks.signing import is_valid_msg_id
 
@@ -23,7 +24,6 @@ def test_the_event_types_are_exactly_the_documented_ones() -> None:
         "email.bounced",
         "email.expired",
         "email.suppressed",
-        "email.failed",
         "email.cancelled",
         "email.delayed",
         "email.complained",
@@ -118,3 +118,13 @@ def test_filter_list_takes_only_its_types() -> None:
 def test_bad_filters_are_refused(value: str | list[str], message: str) -> None:
     with pytest.raises(InvalidFilterError, match=message):
         EventFilter.parse(value)
+
+
+def test_a_stored_filter_naming_a_retired_type_keeps_its_other_types() -> None:
+    # email.failed was offered once; an endpoint stored with it must not stop receiving events.
+    assert "email.failed" not in {t.value for t in EventType}
+    event_filter = EventFilter.parse(["email.bounced", "email.failed"])
+    assert event_filter.matches(EventType.EMAIL_BOUNCED)
+    assert event_filter.as_json() == ["email.bounced"]
+    only_retired = EventFilter.parse(["email.failed"])
+    assert not any(only_retired.matches(t) for t in EventType)
