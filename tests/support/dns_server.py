@@ -41,10 +41,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -58,6 +56,7 @@ from typing import Self
 import pytest
 
 from tests.support.listening import is_listening
+from tests.support.processes import stop_process
 
 __all__ = ["DNS_ADDRESS", "TestDns", "knotd_binary", "running_test_dns"]
 
@@ -67,8 +66,6 @@ KNOTC = "knotc"
 DNS_ADDRESS = "127.0.0.53"
 # knotd binds and loads small zones in tens of milliseconds; a loaded CI machine gets slack.
 START_TIMEOUT_S = 15.0
-# knotd exits within a second of SIGTERM; past this bound it is killed by its PID.
-STOP_TIMEOUT_S = 10.0
 # knotc's own timeout for one control command.
 KNOTC_TIMEOUT_S = 10
 # Poll interval while waiting for knotd to listen, load zones or exit.
@@ -345,13 +342,7 @@ template:
 
     def _kill(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_TIMEOUT_S)
+        stop_process(process)
 
     def __enter__(self) -> Self:
         self.start()

@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -47,6 +45,7 @@ import dns.rdatatype
 import pytest
 
 from tests.support.listening import is_listening
+from tests.support.processes import stop_process
 
 KNOT_ADDRESS = "127.0.18.53"
 KNOT_PORT = 53  # delegations carry addresses only, so the authoritative server is on port 53
@@ -58,7 +57,6 @@ BOGUS_ZONE = "_tcp.mx.bogus-tlsa.d18."
 BOGUS_DS = "12345 13 2 " + "00" * 32
 # Knot and unbound start and sign small zones in well under a second; slack for a busy machine.
 START_TIMEOUT_S = 20.0
-STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.05
 QUERY_TIMEOUT_S = 2.0
 KNOTC_TIMEOUT_S = 10
@@ -294,14 +292,7 @@ remote-control:
         for attr in ("_unbound", "_knot"):
             process = getattr(self, attr)
             setattr(self, attr, None)
-            if process is None or process.poll() is not None:
-                continue
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_TIMEOUT_S)
+            stop_process(process)
 
     def __enter__(self) -> Self:
         self.start()
